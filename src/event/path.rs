@@ -1,0 +1,240 @@
+//! Compiled field paths (stage: plan, used by execute).
+//!
+//! Splunk names JSON fields by joining object keys with `.` and marking arrays with `{}`:
+//! `Item.Subject`, `AffectedItems{}.Subject`, `data.mount_point{}`. A name is compiled once at
+//! plan time into segments; looking it up walks the parsed document without flattening it.
+//! A key that itself contains dots (`{"Item.Subject": …}`) is found too, because at each object
+//! the walk tries every run of consecutive segments joined by `.` as one key.
+
+use crate::value::Value;
+use serde_json::Value as Json;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Seg {
+    Key(String),
+    /// `{}`: every element of an array.
+    Each,
+}
+
+/// A field name compiled for lookups in JSON documents.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldPath {
+    segs: Vec<Seg>,
+}
+
+impl FieldPath {
+    /// Compile a Splunk field name.
+    pub fn new(name: &str) -> FieldPath {
+        let mut segs = Vec::new();
+        let mut cur = String::new();
+        let mut chars = name.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '.' => {
+                    if !cur.is_empty() {
+                        segs.push(Seg::Key(std::mem::take(&mut cur)));
+                    } else if !matches!(segs.last(), Some(Seg::Each)) {
+                        // leading or doubled dot: keep it as part of a key
+                        cur.push('.');
+                    }
+                }
+                '{' if chars.peek() == Some(&'}') => {
+                    chars.next();
+                    if !cur.is_empty() {
+                        segs.push(Seg::Key(std::mem::take(&mut cur)));
+                    }
+                    segs.push(Seg::Each);
+                }
+                _ => cur.push(c),
+            }
+        }
+        if !cur.is_empty() {
+            segs.push(Seg::Key(cur));
+        }
+        FieldPath { segs }
+    }
+
+    /// The value of this field in `doc`: null when absent, a multivalue when several leaves
+    /// (array elements) match, in document order.
+    pub fn lookup(&self, doc: &Json) -> Value {
+        let mut out = Vec::new();
+        walk(doc, &self.segs, &mut out);
+        Value::from_values(out)
+    }
+}
+
+fn walk(v: &Json, segs: &[Seg], out: &mut Vec<Value>) {
+    match segs.split_first() {
+        None => {
+            if let Some(s) = scalar(v) {
+                out.push(s);
+            }
+        }
+        Some((Seg::Each, rest)) => {
+            if let Json::Array(items) = v {
+                for item in items {
+                    walk(item, rest, out);
+                }
+            }
+        }
+        Some((Seg::Key(first), _)) => {
+            let Json::Object(map) = v else { return };
+            // Try "a", then "a.b", "a.b.c" … as literal keys.
+            let mut key = first.clone();
+            let mut i = 1;
+            loop {
+                if let Some(child) = map.get(&key) {
+                    walk(child, segs.get(i..).unwrap_or(&[]), out);
+                }
+                match segs.get(i) {
+                    Some(Seg::Key(next)) => {
+                        key.push('.');
+                        key.push_str(next);
+                        i += 1;
+                    }
+                    _ => break,
+                }
+            }
+        }
+    }
+}
+
+/// A JSON leaf as Splunk extracts it: strings as text, numbers as numbers (integers beyond
+/// 2^53 keep their exact text), booleans as the text `true`/`false`, null as the text `null`.
+/// Objects and arrays are not leaves.
+pub fn scalar(v: &Json) -> Option<Value> {
+    match v {
+        Json::String(s) => Some(Value::Str(s.clone())),
+        Json::Number(n) => Some(json_number(n)),
+        Json::Bool(b) => Some(Value::str(if *b { "true" } else { "false" })),
+        Json::Null => Some(Value::str("null")),
+        Json::Array(_) | Json::Object(_) => None,
+    }
+}
+
+fn json_number(n: &serde_json::Number) -> Value {
+    const EXACT: u64 = 1 << 53;
+    if let Some(u) = n.as_u64() {
+        if u <= EXACT {
+            #[expect(clippy::cast_precision_loss, reason = "checked to be exact")]
+            return Value::Num(u as f64);
+        }
+        return Value::Str(n.to_string());
+    }
+    if let Some(i) = n.as_i64() {
+        if i.unsigned_abs() <= EXACT {
+            #[expect(clippy::cast_precision_loss, reason = "checked to be exact")]
+            return Value::Num(i as f64);
+        }
+        return Value::Str(n.to_string());
+    }
+    n.as_f64().map(Value::Num).unwrap_or(Value::Str(n.to_string()))
+}
+
+/// Every field of a document with its Splunk name, in document order; leaves that share a
+/// name (array elements) are merged into one multivalue.
+pub fn flatten(doc: &Json) -> indexmap::IndexMap<String, Value> {
+    let mut acc: indexmap::IndexMap<String, Vec<Value>> = indexmap::IndexMap::new();
+    let mut name = String::new();
+    flatten_into(doc, &mut name, &mut acc);
+    acc.into_iter()
+        .map(|(k, v)| (k, Value::from_values(v)))
+        .filter(|(_, v)| !v.is_null())
+        .collect()
+}
+
+fn flatten_into(
+    v: &Json,
+    name: &mut String,
+    acc: &mut indexmap::IndexMap<String, Vec<Value>>,
+) {
+    match v {
+        Json::Object(map) => {
+            for (k, child) in map {
+                let len = name.len();
+                if !name.is_empty() {
+                    name.push('.');
+                }
+                name.push_str(k);
+                flatten_into(child, name, acc);
+                name.truncate(len);
+            }
+        }
+        Json::Array(items) => {
+            let len = name.len();
+            name.push_str("{}");
+            for item in items {
+                flatten_into(item, name, acc);
+            }
+            name.truncate(len);
+        }
+        leaf => {
+            if let Some(s) = scalar(leaf) {
+                acc.entry(name.clone()).or_default().push(s);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn get(name: &str, doc: &Json) -> Value {
+        FieldPath::new(name).lookup(doc)
+    }
+
+    #[test]
+    fn nested_and_array_names() {
+        let doc = json!({
+            "Item": {"Subject": "hi", "Size": 10},
+            "AffectedItems": [{"Subject": "a"}, {"Subject": "b"}, {"Other": 1}],
+            "tags": ["x", "y"],
+            "flag": true,
+            "nothing": null,
+            "Folder.Path": "\\Sent Items"
+        });
+        assert_eq!(get("Item.Subject", &doc), Value::str("hi"));
+        assert_eq!(get("Item.Size", &doc), Value::Num(10.0));
+        assert_eq!(
+            get("AffectedItems{}.Subject", &doc),
+            Value::Multi(vec![Value::str("a"), Value::str("b")])
+        );
+        assert_eq!(
+            get("tags{}", &doc),
+            Value::Multi(vec![Value::str("x"), Value::str("y")])
+        );
+        // an array is only reachable with `{}`; an object is not a field
+        assert_eq!(get("tags", &doc), Value::Null);
+        assert_eq!(get("Item", &doc), Value::Null);
+        assert_eq!(get("flag", &doc), Value::str("true"));
+        assert_eq!(get("nothing", &doc), Value::str("null"));
+        assert_eq!(get("Folder.Path", &doc), Value::str("\\Sent Items"));
+        assert_eq!(get("Missing", &doc), Value::Null);
+    }
+
+    #[test]
+    fn single_element_array_is_single_value() {
+        let doc = json!({"a": [{"b": "only"}]});
+        assert_eq!(get("a{}.b", &doc), Value::str("only"));
+    }
+
+    #[test]
+    fn flatten_names_like_splunk() {
+        let doc = json!({"a": {"b": 1}, "c": [{"d": "x"}, {"d": "y"}], "e": [], "f": {}});
+        let flat = flatten(&doc);
+        let names: Vec<&str> = flat.keys().map(String::as_str).collect();
+        assert_eq!(names, ["a.b", "c{}.d"]);
+        assert_eq!(
+            flat.get("c{}.d"),
+            Some(&Value::Multi(vec![Value::str("x"), Value::str("y")]))
+        );
+    }
+
+    #[test]
+    fn big_integers_keep_their_text() {
+        let doc: Json = serde_json::from_str(r#"{"id": 12345678901234567890}"#).unwrap_or_default();
+        assert_eq!(get("id", &doc), Value::str("12345678901234567890"));
+    }
+}

@@ -1,0 +1,174 @@
+//! Records: what flows between operators (stage: execute).
+//!
+//! Before a transforming command a record is an event plus a small overlay of fields written
+//! by `eval`, `rex`, `bin`…; after one (stats, join output) it is just an ordered map of fields.
+//! Both are read through the same [`FieldRef`], compiled once at plan time.
+
+use crate::event::{path, Event, FieldPath};
+use crate::value::Value;
+use indexmap::IndexMap;
+use std::sync::Arc;
+
+#[derive(Clone, Debug, PartialEq)]
+enum Kind {
+    Time,
+    Raw,
+    Source,
+    Sourcetype,
+    Host,
+    Index,
+    Path(FieldPath),
+}
+
+/// A field name resolved at plan time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldRef {
+    name: String,
+    kind: Kind,
+}
+
+impl FieldRef {
+    /// Compile a field name.
+    pub fn new(name: &str) -> FieldRef {
+        let kind = match name {
+            "_time" => Kind::Time,
+            "_raw" => Kind::Raw,
+            "source" => Kind::Source,
+            "sourcetype" => Kind::Sourcetype,
+            "host" => Kind::Host,
+            "index" => Kind::Index,
+            _ => Kind::Path(FieldPath::new(name)),
+        };
+        FieldRef {
+            name: name.to_string(),
+            kind,
+        }
+    }
+    /// The name as written.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// One result: an event with an overlay, or a plain row.
+#[derive(Clone, Debug, Default)]
+pub struct Record {
+    /// The event this record still stands for, if no transforming command has run.
+    pub event: Option<Arc<Event>>,
+    /// Fields written by commands (and every field of a row). `Null` hides an event field.
+    pub fields: IndexMap<String, Value>,
+}
+
+impl Record {
+    /// A record for an event.
+    pub fn from_event(e: Arc<Event>) -> Record {
+        Record {
+            event: Some(e),
+            fields: IndexMap::new(),
+        }
+    }
+
+    /// A plain row.
+    pub fn from_row(fields: IndexMap<String, Value>) -> Record {
+        Record {
+            event: None,
+            fields,
+        }
+    }
+
+    /// The value of a field (null when absent).
+    pub fn get(&self, f: &FieldRef) -> Value {
+        if let Some(v) = self.fields.get(&f.name) {
+            return v.clone();
+        }
+        let Some(e) = &self.event else {
+            return Value::Null;
+        };
+        let meta = |m: &Option<String>| m.clone().map(Value::Str);
+        let from_meta = match &f.kind {
+            Kind::Time => return e.time.map(Value::Num).unwrap_or(Value::Null),
+            Kind::Raw => return Value::Str(e.raw.clone()),
+            Kind::Source => meta(&e.meta.source),
+            Kind::Sourcetype => meta(&e.meta.sourcetype),
+            Kind::Host => meta(&e.meta.host),
+            Kind::Index => meta(&e.meta.index),
+            Kind::Path(p) => return p.lookup(&e.doc),
+        };
+        // A metadata field not given for the input falls back to a document field of that name.
+        from_meta.unwrap_or_else(|| FieldPath::new(&f.name).lookup(&e.doc))
+    }
+
+    /// The value of a field by name (compiles the name; for cold paths).
+    pub fn get_name(&self, name: &str) -> Value {
+        self.get(&FieldRef::new(name))
+    }
+
+    /// Set a field; setting null removes it.
+    pub fn set(&mut self, name: &str, v: Value) {
+        if let Some(slot) = self.fields.get_mut(name) {
+            *slot = v;
+        } else if !(v.is_null() && self.event.is_none()) {
+            self.fields.insert(name.to_string(), v);
+        }
+    }
+
+    /// Remove a field.
+    pub fn remove(&mut self, name: &str) {
+        if self.event.is_some() {
+            self.set(name, Value::Null);
+        } else {
+            self.fields.shift_remove(name);
+        }
+    }
+
+    /// Every visible field in output order: for an event `_time`, then its document fields in
+    /// document order, then fields added by commands; for a row, its fields. Null fields are
+    /// left out. Internal metadata (`_raw`, `source`, `sourcetype`, `host`, `index`) is only
+    /// listed when a command set it explicitly.
+    pub fn visible(&self) -> IndexMap<String, Value> {
+        let Some(e) = &self.event else {
+            return self
+                .fields
+                .iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+        };
+        let mut out = IndexMap::new();
+        if let Some(t) = e.time {
+            out.insert("_time".to_string(), Value::Num(t));
+        }
+        for (k, v) in path::flatten(&e.doc) {
+            out.insert(k, v);
+        }
+        for (k, v) in &self.fields {
+            if v.is_null() {
+                out.shift_remove(k);
+            } else if let Some(slot) = out.get_mut(k) {
+                *slot = v.clone();
+            } else {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+        out
+    }
+
+    /// Names usable by wildcard field lists (`table *`, `rename a* AS b*`): the visible
+    /// fields plus the metadata fields that have a value.
+    pub fn all_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.visible().into_keys().collect();
+        if self.event.is_some() {
+            for m in ["source", "sourcetype", "host", "index"] {
+                if !names.iter().any(|n| n == m) && !self.get_name(m).is_null() {
+                    names.push(m.to_string());
+                }
+            }
+        }
+        names
+    }
+
+    /// Turn into a plain row holding exactly `visible()` (after `table`, `fields`, `rename`).
+    pub fn into_row(self) -> Record {
+        Record::from_row(self.visible())
+    }
+}

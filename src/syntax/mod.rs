@@ -1,0 +1,6 @@
+//! Query text → syntax tree: macro expansion and parsing (stages: expand, parse).
+
+pub mod ast;
+pub mod parser;
+
+pub use parser::{parse_expr, parse_query, parse_search};
