@@ -86,7 +86,11 @@ pub struct Diag {
 
 impl Diag {
     /// An error.
-    pub fn error(kind: Kind, code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Diag {
+    pub fn error(
+        kind: Kind,
+        code: impl Into<Cow<'static, str>>,
+        message: impl Into<String>,
+    ) -> Diag {
         Diag {
             severity: Severity::Error,
             kind,
@@ -160,10 +164,9 @@ impl miette::Diagnostic for Diag {
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
         let span = self.span?;
-        Some(Box::new(std::iter::once(miette::LabeledSpan::new_with_span(
-            self.label.clone(),
-            span,
-        ))))
+        Some(Box::new(std::iter::once(
+            miette::LabeledSpan::new_with_span(self.label.clone(), span),
+        )))
     }
 }
 

@@ -2,6 +2,15 @@
 //!
 //! Stages (see docs/ARCHITECTURE.md): load → expand → parse → plan → read → execute → report.
 
+pub mod cli;
+pub mod commands;
 pub mod diag;
+pub mod event;
+pub mod exec;
+pub mod functions;
+pub mod plan;
+pub mod record;
+pub mod rule;
 pub mod syntax;
+pub mod time;
 pub mod value;

@@ -1,1 +1,5 @@
-fn main() {}
+//! The `tripline` binary: see `tripline --help` and docs/cli.md.
+
+fn main() -> std::process::ExitCode {
+    tripline::cli::main()
+}

@@ -4,7 +4,7 @@
 //! by `eval`, `rex`, `bin`…; after one (stats, join output) it is just an ordered map of fields.
 //! Both are read through the same [`FieldRef`], compiled once at plan time.
 
-use crate::event::{path, Event, FieldPath};
+use crate::event::{Event, FieldPath, path};
 use crate::value::Value;
 use indexmap::IndexMap;
 use std::sync::Arc;

@@ -185,7 +185,10 @@ pub fn compare(a: &Value, b: &Value) -> Ordering {
         (Some(_), None) => Ordering::Less,
         (None, Some(_)) => Ordering::Greater,
         (None, None) => {
-            let (x, y) = (a.to_text().unwrap_or_default(), b.to_text().unwrap_or_default());
+            let (x, y) = (
+                a.to_text().unwrap_or_default(),
+                b.to_text().unwrap_or_default(),
+            );
             x.cmp(&y)
         }
     }
@@ -193,7 +196,9 @@ pub fn compare(a: &Value, b: &Value) -> Ordering {
 
 /// Order two values lexicographically by their printed text (stats `values()`, `mvsort`).
 pub fn compare_text(a: &Value, b: &Value) -> Ordering {
-    a.to_text().unwrap_or_default().cmp(&b.to_text().unwrap_or_default())
+    a.to_text()
+        .unwrap_or_default()
+        .cmp(&b.to_text().unwrap_or_default())
 }
 
 /// Case-insensitive glob match of `text` against `pattern`, where `*` matches any run of
@@ -289,8 +294,7 @@ pub fn wildcard_captures(pattern: &str, name: &str) -> Option<Vec<String>> {
     let (first, rest) = parts.split_first()?;
     let (last, middle) = rest.split_last()?;
     let mut pos = first.len();
-    if !name.starts_with(first) || name.len() < first.len() + last.len() || !name.ends_with(last)
-    {
+    if !name.starts_with(first) || name.len() < first.len() + last.len() || !name.ends_with(last) {
         return None;
     }
     let end = name.len() - last.len();

@@ -128,7 +128,9 @@ fn json_number(n: &serde_json::Number) -> Value {
         }
         return Value::Str(n.to_string());
     }
-    n.as_f64().map(Value::Num).unwrap_or(Value::Str(n.to_string()))
+    n.as_f64()
+        .map(Value::Num)
+        .unwrap_or(Value::Str(n.to_string()))
 }
 
 /// Every field of a document with its Splunk name, in document order; leaves that share a
@@ -143,11 +145,7 @@ pub fn flatten(doc: &Json) -> indexmap::IndexMap<String, Value> {
         .collect()
 }
 
-fn flatten_into(
-    v: &Json,
-    name: &mut String,
-    acc: &mut indexmap::IndexMap<String, Vec<Value>>,
-) {
+fn flatten_into(v: &Json, name: &mut String, acc: &mut indexmap::IndexMap<String, Vec<Value>>) {
     match v {
         Json::Object(map) => {
             for (k, child) in map {

@@ -8,8 +8,8 @@
 use super::{Event, FieldPath, Meta};
 use crate::diag::{Diag, Kind};
 use crate::time::{self, Zone};
-use serde_json::value::RawValue;
 use serde_json::Value as Json;
+use serde_json::value::RawValue;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -283,7 +283,8 @@ impl FileCtx<'_> {
         match serde_json::from_str::<Vec<&RawValue>>(text) {
             Ok(items) => {
                 for item in items {
-                    let offset = (item.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+                    let offset =
+                        (item.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
                     let line = line_of(text, offset);
                     self.accept(item.get(), line)?;
                 }
@@ -335,12 +336,10 @@ impl FileCtx<'_> {
         if !doc.is_object() {
             return self.reject(line, "not a JSON object");
         }
-        let time = self.rule.and_then(|r| event_time(r, &doc)).or_else(|| {
-            self.rule
-                .is_none()
-                .then(|| default_time(&doc))
-                .flatten()
-        });
+        let time = self
+            .rule
+            .and_then(|r| event_time(r, &doc))
+            .or_else(|| self.rule.is_none().then(|| default_time(&doc)).flatten());
         if time.is_none() {
             self.stats.without_time += 1;
         }
@@ -397,11 +396,7 @@ fn event_time(rule: &TimeRule, doc: &Json) -> Option<f64> {
 
 /// Millisecond epochs (13 digits) are read as milliseconds.
 fn epoch_number(n: f64) -> f64 {
-    if n.abs() >= 1e12 {
-        n / 1000.0
-    } else {
-        n
-    }
+    if n.abs() >= 1e12 { n / 1000.0 } else { n }
 }
 
 /// Without a sourcetype rule: a top-level `_time` (epoch or timestamp), else `@timestamp`,
@@ -447,11 +442,9 @@ fn collect_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Diag> {
         let path = entry.path();
         if path.is_dir() {
             collect_dir(&path, out)?;
-        } else if path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| ["json", "ndjson", "log", "gz", "jsonl"].contains(&e.to_ascii_lowercase().as_str()))
-        {
+        } else if path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+            ["json", "ndjson", "log", "gz", "jsonl"].contains(&e.to_ascii_lowercase().as_str())
+        }) {
             out.push(path);
         }
     }
@@ -491,8 +484,15 @@ mod tests {
         assert_eq!(evs.len(), 2);
         assert_eq!((stats.read, stats.parsed, stats.malformed), (4, 2, 2));
         assert_eq!(evs.get(1).map(|e| e.line), Some(5));
-        assert!(stats.problems.first().is_some_and(|p| p.ends_with(":3: malformed JSON: key must be a string at line 1 column 2")));
-        assert!(stats.problems.get(1).is_some_and(|p| p.contains(":4: not a JSON object")));
+        assert!(stats.problems.first().is_some_and(|p| {
+            p.ends_with(":3: malformed JSON: key must be a string at line 1 column 2")
+        }));
+        assert!(
+            stats
+                .problems
+                .get(1)
+                .is_some_and(|p| p.contains(":4: not a JSON object"))
+        );
     }
 
     #[test]

@@ -5,8 +5,8 @@
 
 use super::ast::*;
 use crate::diag::{Diag, Kind, Span};
-use pest::iterators::Pair;
 use pest::Parser;
+use pest::iterators::Pair;
 
 #[derive(pest_derive::Parser)]
 #[grammar = "../grammar/spl.pest"]
@@ -128,9 +128,7 @@ fn segment(p: Pair<Rule>, offset: usize, implicit_ok: bool, depth: usize) -> Res
     let word = body.get(..name_len).unwrap_or_default();
     let lower = word.to_ascii_lowercase();
     let is_name = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         && !body.get(name_len..).unwrap_or_default().starts_with('=');
     let (name, name_span, args_start, implicit) = if implicit_ok && !(is_name && lower == "search")
     {
@@ -220,12 +218,17 @@ fn build_search(p: Pair<Rule>, offset: usize, depth: usize) -> Result<SearchExpr
         }
         Rule::s_not => {
             let mut inner = p.into_inner();
-            let first = inner.next().ok_or_else(|| internal("empty term", span.start))?;
+            let first = inner
+                .next()
+                .ok_or_else(|| internal("empty term", span.start))?;
             if first.as_rule() == Rule::kw_not {
                 let rest = inner
                     .next()
                     .ok_or_else(|| internal("NOT without operand", span.start))?;
-                Ok(SearchExpr::Not(Box::new(build_search(rest, offset, depth)?), span))
+                Ok(SearchExpr::Not(
+                    Box::new(build_search(rest, offset, depth)?),
+                    span,
+                ))
             } else {
                 build_search(first, offset, depth)
             }
@@ -250,7 +253,8 @@ fn build_search(p: Pair<Rule>, offset: usize, depth: usize) -> Result<SearchExpr
                     _ => {}
                 }
             }
-            let (field, field_span) = field.ok_or_else(|| internal("IN without field", span.start))?;
+            let (field, field_span) =
+                field.ok_or_else(|| internal("IN without field", span.start))?;
             Ok(SearchExpr::In {
                 field,
                 field_span,
@@ -449,7 +453,9 @@ fn build_expr(p: Pair<Rule>, offset: usize) -> Result<Expr, Diag> {
             let first = inner.next().ok_or_else(|| internal("empty", span.start))?;
             let mut acc = build_expr(first, offset)?;
             while let Some(op) = inner.next() {
-                let rhs = inner.next().ok_or_else(|| internal("missing operand", span.start))?;
+                let rhs = inner
+                    .next()
+                    .ok_or_else(|| internal("missing operand", span.start))?;
                 let op = binop(op.as_str());
                 let rhs = build_expr(rhs, offset)?;
                 let sp = acc.span.to(rhs.span);
@@ -470,7 +476,9 @@ fn build_expr(p: Pair<Rule>, offset: usize) -> Result<Expr, Diag> {
                     } else {
                         UnOp::Not
                     };
-                    let operand = inner.next().ok_or_else(|| internal("missing operand", span.start))?;
+                    let operand = inner
+                        .next()
+                        .ok_or_else(|| internal("missing operand", span.start))?;
                     Ok(Expr {
                         kind: ExprKind::Unary(op, Box::new(build_expr(operand, offset)?)),
                         span,
@@ -488,14 +496,20 @@ fn build_expr(p: Pair<Rule>, offset: usize) -> Result<Expr, Diag> {
             };
             match op.as_rule() {
                 Rule::e_cmpop | Rule::e_likeop => {
-                    let rhs = inner.next().ok_or_else(|| internal("missing operand", span.start))?;
+                    let rhs = inner
+                        .next()
+                        .ok_or_else(|| internal("missing operand", span.start))?;
                     let op = if op.as_rule() == Rule::e_likeop {
                         BinOp::Like
                     } else {
                         binop(op.as_str())
                     };
                     Ok(Expr {
-                        kind: ExprKind::Binary(op, Box::new(lhs), Box::new(build_expr(rhs, offset)?)),
+                        kind: ExprKind::Binary(
+                            op,
+                            Box::new(lhs),
+                            Box::new(build_expr(rhs, offset)?),
+                        ),
                         span,
                     })
                 }
@@ -520,7 +534,10 @@ fn build_expr(p: Pair<Rule>, offset: usize) -> Result<Expr, Diag> {
             }
         }
         Rule::e_paren => {
-            let inner = p.into_inner().next().ok_or_else(|| internal("empty", span.start))?;
+            let inner = p
+                .into_inner()
+                .next()
+                .ok_or_else(|| internal("empty", span.start))?;
             let mut e = build_expr(inner, offset)?;
             e.span = span;
             Ok(e)
@@ -555,7 +572,9 @@ fn build_expr(p: Pair<Rule>, offset: usize) -> Result<Expr, Diag> {
         }),
         Rule::e_call => {
             let mut inner = p.into_inner();
-            let name = inner.next().ok_or_else(|| internal("no name", span.start))?;
+            let name = inner
+                .next()
+                .ok_or_else(|| internal("no name", span.start))?;
             let mut args = Vec::new();
             if let Some(list) = inner.next() {
                 for a in list.into_inner() {
@@ -605,7 +624,10 @@ fn stats_args(text: &str, offset: usize) -> Result<StatsArgs, Diag> {
             Rule::stat_opt => {
                 let span = span_of(&p, offset);
                 let mut inner = p.into_inner();
-                let k = inner.next().map(|x| x.as_str().to_string()).unwrap_or_default();
+                let k = inner
+                    .next()
+                    .map(|x| x.as_str().to_string())
+                    .unwrap_or_default();
                 let v = inner
                     .next()
                     .map(|x| field_text(x.as_str()))
@@ -613,9 +635,7 @@ fn stats_args(text: &str, offset: usize) -> Result<StatsArgs, Diag> {
                 out.options.push((k, v, span));
             }
             Rule::aggregation => out.aggs.push(aggregation(p, offset)?),
-            Rule::by_field => out
-                .by
-                .push((name_text(p.as_str()), span_of(&p, offset))),
+            Rule::by_field => out.by.push((name_text(p.as_str()), span_of(&p, offset))),
             _ => {}
         }
     }
@@ -680,10 +700,17 @@ fn aggregation(p: Pair<Rule>, offset: usize) -> Result<Agg, Diag> {
 
 // ---------------------------------------------------------------- generic
 
-fn generic_args(text: &str, offset: usize, depth: usize, subsearches: bool) -> Result<Vec<Tok>, Diag> {
-    let pairs = SplParser::parse(Rule::generic_args, text).map_err(|e| pest_diag(&e, offset))?;
+fn generic_args(
+    text: &str,
+    offset: usize,
+    depth: usize,
+    subsearches: bool,
+) -> Result<Vec<Tok>, Diag> {
+    let mut pairs =
+        SplParser::parse(Rule::generic_args, text).map_err(|e| pest_diag(&e, offset))?;
     let mut out = Vec::new();
-    for p in pairs.flatten() {
+    let items = pairs.next().map(|p| p.into_inner()).into_iter().flatten();
+    for p in items {
         if let Some(t) = token(p, offset, depth, subsearches)? {
             out.push(t);
         }
@@ -691,7 +718,12 @@ fn generic_args(text: &str, offset: usize, depth: usize, subsearches: bool) -> R
     Ok(out)
 }
 
-fn token(p: Pair<Rule>, offset: usize, depth: usize, subsearches: bool) -> Result<Option<Tok>, Diag> {
+fn token(
+    p: Pair<Rule>,
+    offset: usize,
+    depth: usize,
+    subsearches: bool,
+) -> Result<Option<Tok>, Diag> {
     let span = span_of(&p, offset);
     let kind = match p.as_rule() {
         Rule::g_word => TokKind::Word(p.as_str().to_string()),
@@ -716,8 +748,14 @@ fn token(p: Pair<Rule>, offset: usize, depth: usize, subsearches: bool) -> Resul
         }
         Rule::g_kv => {
             let mut inner = p.into_inner();
-            let key = inner.next().map(|k| k.as_str().to_string()).unwrap_or_default();
-            let op = inner.next().map(|k| k.as_str().to_string()).unwrap_or_default();
+            let key = inner
+                .next()
+                .map(|k| k.as_str().to_string())
+                .unwrap_or_default();
+            let op = inner
+                .next()
+                .map(|k| k.as_str().to_string())
+                .unwrap_or_default();
             let value = inner
                 .next()
                 .ok_or_else(|| internal("missing value", span.start))?;
@@ -843,16 +881,22 @@ trait LineCol {
 impl LineCol for pest::error::Error<Rule> {
     fn line_col_start(&self) -> usize {
         match self.line_col {
-            pest::error::LineColLocation::Pos((_, c)) | pest::error::LineColLocation::Span((_, c), _) => {
-                c.saturating_sub(1)
-            }
+            pest::error::LineColLocation::Pos((_, c))
+            | pest::error::LineColLocation::Span((_, c), _) => c.saturating_sub(1),
         }
     }
 }
 
 fn rule_name(r: Rule) -> Option<&'static str> {
     Some(match r {
-        Rule::expr | Rule::e_or | Rule::e_and | Rule::e_not | Rule::e_cmp | Rule::e_add | Rule::e_mul | Rule::e_unary => "an expression",
+        Rule::expr
+        | Rule::e_or
+        | Rule::e_and
+        | Rule::e_not
+        | Rule::e_cmp
+        | Rule::e_add
+        | Rule::e_mul
+        | Rule::e_unary => "an expression",
         Rule::e_cmpop => "a comparison operator",
         Rule::e_addop | Rule::e_mulop => "an operator",
         Rule::number => "a number",
@@ -902,20 +946,28 @@ mod tests {
         let Args::Search(Some(SearchExpr::And(parts))) = &query.commands[0].args else {
             panic!()
         };
-        let SearchExpr::Or(alts) = &parts[1] else { panic!() };
+        let SearchExpr::Or(alts) = &parts[1] else {
+            panic!()
+        };
         assert!(matches!(alts[0], SearchExpr::Not(..)));
     }
 
     #[test]
     fn search_escapes() {
-        let query = q(r#"Folder.Path IN ("\\Sent Items","\\Recoverable Items\\Deletions") x="C:\Windows\*""#);
+        let query = q(
+            r#"Folder.Path IN ("\\Sent Items","\\Recoverable Items\\Deletions") x="C:\Windows\*""#,
+        );
         let Args::Search(Some(SearchExpr::And(parts))) = &query.commands[0].args else {
             panic!()
         };
-        let SearchExpr::In { values, .. } = &parts[0] else { panic!() };
+        let SearchExpr::In { values, .. } = &parts[0] else {
+            panic!()
+        };
         assert_eq!(values[0].text, "\\Sent Items");
         assert_eq!(values[1].text, "\\Recoverable Items\\Deletions");
-        let SearchExpr::Cmp { value, .. } = &parts[1] else { panic!() };
+        let SearchExpr::Cmp { value, .. } = &parts[1] else {
+            panic!()
+        };
         assert_eq!(value.text, "C:\\Windows\\*");
     }
 
@@ -931,11 +983,17 @@ mod tests {
     #[test]
     fn eval_precedence_and_names() {
         let query = q("| eval -time = _time, x = a OR b AND c, y='Item.Subject' . \"\\t\"");
-        let Args::Eval(assigns) = &query.commands[0].args else { panic!() };
+        let Args::Eval(assigns) = &query.commands[0].args else {
+            panic!()
+        };
         assert_eq!(assigns[0].name, "-time");
-        let ExprKind::Binary(BinOp::Or, _, rhs) = &assigns[1].expr.kind else { panic!() };
+        let ExprKind::Binary(BinOp::Or, _, rhs) = &assigns[1].expr.kind else {
+            panic!()
+        };
         assert!(matches!(rhs.kind, ExprKind::Binary(BinOp::And, ..)));
-        let ExprKind::Binary(BinOp::Concat, l, r) = &assigns[2].expr.kind else { panic!() };
+        let ExprKind::Binary(BinOp::Concat, l, r) = &assigns[2].expr.kind else {
+            panic!()
+        };
         assert_eq!(l.kind, ExprKind::Field("Item.Subject".into()));
         assert_eq!(r.kind, ExprKind::Str("\t".into()));
     }
@@ -943,7 +1001,9 @@ mod tests {
     #[test]
     fn stats_clause() {
         let query = q("| stats count, values(x) as \"X Y\" dc(eval(a>1)) by a, b c");
-        let Args::Stats(s) = &query.commands[0].args else { panic!() };
+        let Args::Stats(s) = &query.commands[0].args else {
+            panic!()
+        };
         assert_eq!(s.aggs.len(), 3);
         assert_eq!(s.aggs[1].alias.as_deref(), Some("X Y"));
         assert!(matches!(s.aggs[2].arg, Some(AggArg::Eval(_))));
@@ -954,8 +1014,12 @@ mod tests {
     #[test]
     fn subsearch_in_join() {
         let query = q("a | join x, y max=0 [ search b | stats count by x ] | table x");
-        let Args::Generic(toks) = &query.commands[1].args else { panic!() };
-        assert!(toks.iter().any(|t| matches!(&t.kind, TokKind::Sub { query: Some(q), .. } if q.commands.len() == 2)));
+        let Args::Generic(toks) = &query.commands[1].args else {
+            panic!()
+        };
+        assert!(toks.iter().any(
+            |t| matches!(&t.kind, TokKind::Sub { query: Some(q), .. } if q.commands.len() == 2)
+        ));
     }
 
     #[test]

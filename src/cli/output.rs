@@ -1,0 +1,212 @@
+//! Rendering result rows: table, ndjson, json, csv (stage: report).
+
+use super::Format;
+use crate::record::Record;
+use crate::value::Value;
+use indexmap::IndexMap;
+use std::io::{self, Write};
+
+fn json_row(r: &Record) -> serde_json::Map<String, serde_json::Value> {
+    r.visible()
+        .into_iter()
+        .filter_map(|(k, v)| v.to_json().map(|j| (k, j)))
+        .collect()
+}
+
+/// Rows of `run`: each tagged with its rule.
+pub fn print_rule_results(results: &[(String, Vec<Record>)], format: Format) -> io::Result<()> {
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    match format {
+        Format::Ndjson => {
+            for (rule, rows) in results {
+                for r in rows {
+                    let obj = serde_json::json!({"rule": rule, "result": json_row(r)});
+                    writeln!(out, "{obj}")?;
+                }
+            }
+        }
+        Format::Json => {
+            let all: Vec<serde_json::Value> = results
+                .iter()
+                .flat_map(|(rule, rows)| {
+                    rows.iter()
+                        .map(move |r| serde_json::json!({"rule": rule, "result": json_row(r)}))
+                })
+                .collect();
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&all).unwrap_or_default()
+            )?;
+        }
+        Format::Csv => {
+            let tagged: Vec<IndexMap<String, Value>> = results
+                .iter()
+                .flat_map(|(rule, rows)| {
+                    rows.iter().map(move |r| {
+                        let mut m = IndexMap::new();
+                        m.insert("rule".to_string(), Value::Str(rule.clone()));
+                        m.extend(r.visible());
+                        m
+                    })
+                })
+                .collect();
+            write_csv(&mut out, &tagged)?;
+        }
+        Format::Table => {
+            for (rule, rows) in results {
+                writeln!(
+                    out,
+                    "== {rule}: {} result{}",
+                    rows.len(),
+                    if rows.len() == 1 { "" } else { "s" }
+                )?;
+                let maps: Vec<IndexMap<String, Value>> = rows.iter().map(Record::visible).collect();
+                write_table(&mut out, &maps)?;
+                writeln!(out)?;
+            }
+        }
+    }
+    out.flush()
+}
+
+/// Rows of `query`.
+pub fn print_rows(rows: &[Record], format: Format) -> io::Result<()> {
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    match format {
+        Format::Ndjson => {
+            for r in rows {
+                writeln!(out, "{}", serde_json::Value::Object(json_row(r)))?;
+            }
+        }
+        Format::Json => {
+            let all: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|r| serde_json::Value::Object(json_row(r)))
+                .collect();
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&all).unwrap_or_default()
+            )?;
+        }
+        Format::Csv => {
+            let maps: Vec<IndexMap<String, Value>> = rows.iter().map(Record::visible).collect();
+            write_csv(&mut out, &maps)?;
+        }
+        Format::Table => {
+            let maps: Vec<IndexMap<String, Value>> = rows.iter().map(Record::visible).collect();
+            write_table(&mut out, &maps)?;
+        }
+    }
+    out.flush()
+}
+
+fn columns(rows: &[IndexMap<String, Value>]) -> Vec<String> {
+    let mut cols: Vec<String> = Vec::new();
+    for r in rows {
+        for k in r.keys() {
+            if !cols.contains(k) {
+                cols.push(k.clone());
+            }
+        }
+    }
+    cols
+}
+
+fn cell(v: Option<&Value>) -> String {
+    match v {
+        Some(Value::Multi(vs)) => vs
+            .iter()
+            .filter_map(Value::to_text)
+            .collect::<Vec<_>>()
+            .join("\n"),
+        Some(v) => v.to_text().unwrap_or_default(),
+        None => String::new(),
+    }
+}
+
+fn write_csv(out: &mut impl Write, rows: &[IndexMap<String, Value>]) -> io::Result<()> {
+    let cols = columns(rows);
+    let esc = |s: &str| {
+        if s.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
+    };
+    writeln!(
+        out,
+        "{}",
+        cols.iter().map(|c| esc(c)).collect::<Vec<_>>().join(",")
+    )?;
+    for r in rows {
+        let line: Vec<String> = cols.iter().map(|c| esc(&cell(r.get(c)))).collect();
+        writeln!(out, "{}", line.join(","))?;
+    }
+    Ok(())
+}
+
+fn write_table(out: &mut impl Write, rows: &[IndexMap<String, Value>]) -> io::Result<()> {
+    if rows.is_empty() {
+        return writeln!(out, "(no results)");
+    }
+    let cols = columns(rows);
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            cols.iter()
+                .map(|c| cell(r.get(c)).replace('\n', " | "))
+                .collect()
+        })
+        .collect();
+    let widths: Vec<usize> = cols
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            cells
+                .iter()
+                .filter_map(|row| row.get(i))
+                .map(|s| s.chars().count())
+                .chain(std::iter::once(c.chars().count()))
+                .max()
+                .unwrap_or(0)
+                .min(60)
+        })
+        .collect();
+    let fmt_row = |vals: &[String]| {
+        vals.iter()
+            .zip(&widths)
+            .map(|(v, w)| {
+                let v: String = if v.chars().count() > *w {
+                    v.chars()
+                        .take(w.saturating_sub(1))
+                        .chain(std::iter::once('…'))
+                        .collect()
+                } else {
+                    v.clone()
+                };
+                format!("{v:<w$}", w = *w)
+            })
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    writeln!(out, "{}", fmt_row(&cols))?;
+    writeln!(
+        out,
+        "{}",
+        widths
+            .iter()
+            .map(|w| "-".repeat(*w))
+            .collect::<Vec<_>>()
+            .join("  ")
+    )?;
+    for r in &cells {
+        writeln!(out, "{}", fmt_row(r))?;
+    }
+    Ok(())
+}

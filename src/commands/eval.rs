@@ -1,0 +1,104 @@
+//! `eval f1 = expr1, f2 = expr2 …`: compute fields, left to right.
+//!
+//! `… | eval user = lower(SenderAddress), recipient = lower(RecipientAddress)` — later
+//! assignments see earlier ones; a null result removes the field; the left side is taken
+//! literally (`-time = _time` creates the field `-time`); `{f} = …` names the field after the
+//! value of `f`.
+
+use crate::diag::Diag;
+use crate::exec::ExecCtx;
+use crate::plan::expr::{CExpr, compile, is_boolean, show};
+use crate::plan::{Lower, Operator, Step};
+use crate::record::{FieldRef, Record};
+use crate::syntax::ast::Args;
+use crate::value::Value;
+
+#[derive(Debug)]
+enum Target {
+    Name(String),
+    /// `{field}`: the name is the value of this field.
+    Dynamic(FieldRef),
+}
+
+#[derive(Debug)]
+struct Eval {
+    assigns: Vec<(Target, CExpr)>,
+}
+
+pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
+    let Args::Eval(list) = &l.cmd.args else {
+        return Err(l.error(
+            l.cmd.span,
+            "tripline::plan::eval",
+            "`eval` needs assignments",
+        ));
+    };
+    let mut assigns = Vec::new();
+    for a in list {
+        if a.name.is_empty() {
+            return Err(l.error(
+                a.name_span,
+                "tripline::eval::empty_name",
+                "missing field name before `=`",
+            ));
+        }
+        let e = compile(&a.expr)?;
+        if is_boolean(&e) {
+            return Err(l
+                .error(
+                    a.expr.span,
+                    "tripline::eval::boolean_result",
+                    format!("fields cannot be assigned a boolean result (`{}`)", a.name),
+                )
+                .help("wrap the condition: `if(<condition>, \"true\", \"false\")`"));
+        }
+        let target = match a.name.strip_prefix('{').and_then(|x| x.strip_suffix('}')) {
+            Some(inner) => Target::Dynamic(FieldRef::new(inner)),
+            None => Target::Name(a.name.clone()),
+        };
+        assigns.push((target, e));
+    }
+    Ok(Box::new(Eval { assigns }))
+}
+
+impl Step for Eval {
+    fn describe(&self) -> String {
+        let parts: Vec<String> = self
+            .assigns
+            .iter()
+            .map(|(t, e)| {
+                let name = match t {
+                    Target::Name(n) => n.clone(),
+                    Target::Dynamic(f) => format!("{{{}}}", f.name()),
+                };
+                format!("{name} = {}", show(e))
+            })
+            .collect();
+        format!("eval {}", parts.join(", "))
+    }
+    fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
+        Ok(Box::new(self))
+    }
+}
+
+impl Operator for &Eval {
+    fn push(&mut self, mut batch: Vec<Record>, ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
+        for rec in &mut batch {
+            for (target, e) in &self.assigns {
+                let v = match e.eval(rec, &ctx.eval) {
+                    Value::Bool(_) => Value::Null,
+                    v => v,
+                };
+                match target {
+                    Target::Name(n) => rec.set(n, v),
+                    Target::Dynamic(f) => {
+                        if let Some(name) = rec.get(f).values().first().and_then(Value::to_text) {
+                            rec.set(&name, v);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(batch)
+    }
+}

@@ -1,0 +1,145 @@
+//! The command registry (stage: plan). One file per command; this table is the only other
+//! place a command is named.
+
+mod convert;
+mod eval;
+mod fields;
+mod head;
+mod rename;
+mod search;
+mod sort;
+mod stats;
+mod table;
+mod where_;
+
+pub mod args;
+
+use crate::diag::{Diag, Kind};
+use crate::plan::{Lower, Step};
+
+type LowerFn = fn(&Lower) -> Result<Box<dyn Step>, Diag>;
+
+struct Entry {
+    name: &'static str,
+    lower: LowerFn,
+    generating: bool,
+}
+
+static COMMANDS: &[Entry] = &[
+    Entry {
+        name: "convert",
+        lower: convert::lower,
+        generating: false,
+    },
+    Entry {
+        name: "eval",
+        lower: eval::lower,
+        generating: false,
+    },
+    Entry {
+        name: "fields",
+        lower: fields::lower,
+        generating: false,
+    },
+    Entry {
+        name: "head",
+        lower: head::lower,
+        generating: false,
+    },
+    Entry {
+        name: "rename",
+        lower: rename::lower,
+        generating: false,
+    },
+    Entry {
+        name: "search",
+        lower: search::lower,
+        generating: false,
+    },
+    Entry {
+        name: "sort",
+        lower: sort::lower,
+        generating: false,
+    },
+    Entry {
+        name: "stats",
+        lower: stats::lower,
+        generating: false,
+    },
+    Entry {
+        name: "table",
+        lower: table::lower,
+        generating: false,
+    },
+    Entry {
+        name: "where",
+        lower: where_::lower,
+        generating: false,
+    },
+];
+
+/// Names of every command tripline runs.
+pub fn supported() -> impl Iterator<Item = &'static str> {
+    COMMANDS.iter().map(|e| e.name)
+}
+
+/// Is `name` a generating command (may start a query after `|`)?
+pub fn is_generating(name: &str) -> bool {
+    COMMANDS.iter().any(|e| e.name == name && e.generating)
+}
+
+/// Lower one command.
+pub fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
+    match COMMANDS.iter().find(|e| e.name == l.cmd.name) {
+        Some(e) => (e.lower)(l),
+        None => {
+            let mut d = Diag::error(
+                Kind::Unsupported,
+                "tripline::plan::unsupported_command",
+                format!("command `{}` is not supported yet", l.cmd.name),
+            )
+            .at(l.cmd.name_span)
+            .label("tripline cannot run this command");
+            if let Some(s) = suggest(&l.cmd.name) {
+                d = d.help(format!(
+                    "did you mean `{s}`? (docs/language.md lists the commands tripline runs)"
+                ));
+            } else {
+                d = d.help("docs/language.md lists the commands tripline runs");
+            }
+            Err(d)
+        }
+    }
+}
+
+fn suggest(name: &str) -> Option<&'static str> {
+    COMMANDS
+        .iter()
+        .map(|e| e.name)
+        .find(|n| n.len() > 3 && strsim_1(n, name))
+}
+
+/// One edit apart (insert, delete or substitute one character).
+fn strsim_1(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a == b {
+        return false;
+    }
+    let (short, long) = if a.len() <= b.len() {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
+    if long.len() - short.len() > 1 {
+        return false;
+    }
+    let mut i = 0;
+    while i < short.len() && short.get(i) == long.get(i) {
+        i += 1;
+    }
+    if short.len() == long.len() {
+        short.get(i + 1..) == long.get(i + 1..)
+    } else {
+        short.get(i..) == long.get(i + 1..)
+    }
+}

@@ -1,0 +1,55 @@
+//! `search` later in the pipeline: keep the records matching the search terms.
+//!
+//! `… | search x=1 NOT y=2` — same term semantics as the leading search (see
+//! `crate::plan::search`). After a transforming command there is no `_raw`, so bare terms are
+//! matched against the field values.
+
+use crate::diag::Diag;
+use crate::exec::{ExecCtx, run};
+use crate::plan::search::{Pred, compile};
+use crate::plan::{Lower, Operator, Plan, Step, lower as lower_query};
+use crate::record::Record;
+use crate::syntax::ast::Args;
+
+#[derive(Debug)]
+struct Search {
+    pred: Pred,
+}
+
+pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
+    let pred = match &l.cmd.args {
+        Args::Search(Some(e)) => compile(e, &mut |q| lower_query(q, l.text))?,
+        _ => Pred::True,
+    };
+    Ok(Box::new(Search { pred }))
+}
+
+struct Op<'a> {
+    base: &'a Pred,
+    /// The predicate with subsearch results filled in, when it had subsearches.
+    resolved: Option<Pred>,
+}
+
+impl Step for Search {
+    fn describe(&self) -> String {
+        format!("search {}", self.pred.show())
+    }
+    fn subplans(&self) -> Vec<&Plan> {
+        self.pred.subplans()
+    }
+    fn start(&self, ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
+        let resolved = self.pred.resolve(&mut |p| run(p, ctx))?;
+        Ok(Box::new(Op {
+            base: &self.pred,
+            resolved,
+        }))
+    }
+}
+
+impl Operator for Op<'_> {
+    fn push(&mut self, mut batch: Vec<Record>, ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
+        let pred = self.resolved.as_ref().unwrap_or(self.base);
+        batch.retain(|r| pred.matches(r, &ctx.eval));
+        Ok(batch)
+    }
+}

@@ -1,0 +1,603 @@
+//! `stats agg… [by f1, f2 …]`: aggregate records into one row per group.
+//!
+//! `… | stats count earliest(_time) as firstTime by Source Severity` — records whose BY fields
+//! are null are dropped; a multivalue BY field puts the record in one group per value; rows
+//! come out sorted by the BY values (numbers numerically, text byte-wise); without BY there is
+//! exactly one row, even over no input. The aggregation state is shared with `eventstats`.
+
+use crate::diag::{Diag, Kind};
+use crate::exec::ExecCtx;
+use crate::plan::expr::{CExpr, compile, show};
+use crate::plan::{Lower, Operator, Step};
+use crate::record::{FieldRef, Record};
+use crate::syntax::ast::{Agg, AggArg, Args};
+use crate::value::{Value, compare};
+use indexmap::IndexMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// Which aggregation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Func {
+    Count,
+    Dc,
+    Values,
+    List,
+    Sum,
+    Avg,
+    Min,
+    Max,
+    Range,
+    Earliest,
+    Latest,
+    EarliestTime,
+    LatestTime,
+    First,
+    Last,
+    Stdev,
+    Stdevp,
+    Var,
+    Varp,
+    Sumsq,
+    Median,
+    Mode,
+}
+
+fn func_of(name: &str) -> Option<Func> {
+    Some(match name {
+        "count" | "c" => Func::Count,
+        "dc" | "distinct_count" | "estdc" => Func::Dc,
+        "values" => Func::Values,
+        "list" => Func::List,
+        "sum" => Func::Sum,
+        "avg" | "mean" => Func::Avg,
+        "min" => Func::Min,
+        "max" => Func::Max,
+        "range" => Func::Range,
+        "earliest" => Func::Earliest,
+        "latest" => Func::Latest,
+        "earliest_time" => Func::EarliestTime,
+        "latest_time" => Func::LatestTime,
+        "first" => Func::First,
+        "last" => Func::Last,
+        "stdev" => Func::Stdev,
+        "stdevp" => Func::Stdevp,
+        "var" => Func::Var,
+        "varp" => Func::Varp,
+        "sumsq" => Func::Sumsq,
+        "median" => Func::Median,
+        "mode" => Func::Mode,
+        _ => return None,
+    })
+}
+
+/// `list()` keeps at most this many values (Splunk's `[stats] list_maxsize`).
+const LIST_MAX: usize = 100;
+
+/// What an aggregation reads.
+#[derive(Debug)]
+pub(crate) enum Input {
+    /// Every record (bare `count`).
+    Records,
+    /// A field.
+    Field(FieldRef),
+    /// `eval(expr)`.
+    Eval(CExpr),
+}
+
+/// One compiled aggregation.
+#[derive(Debug)]
+pub(crate) struct AggSpec {
+    pub func: Func,
+    pub input: Input,
+    pub out: String,
+    pub text: String,
+}
+
+/// Lower stats-shaped aggregations.
+pub(crate) fn lower_aggs(l: &Lower, aggs: &[Agg]) -> Result<Vec<AggSpec>, Diag> {
+    let mut out = Vec::new();
+    for a in aggs {
+        let Some(func) = func_of(&a.func) else {
+            let known_elsewhere = a.func.starts_with("perc")
+                || a.func.starts_with('p')
+                    && a.func.get(1..).is_some_and(|r| r.parse::<f64>().is_ok())
+                || [
+                    "upperperc",
+                    "exactperc",
+                    "rate",
+                    "per_second",
+                    "per_minute",
+                    "per_hour",
+                    "per_day",
+                    "sparkline",
+                    "estdc_error",
+                ]
+                .iter()
+                .any(|k| a.func.starts_with(k));
+            return Err(Diag::error(
+                if known_elsewhere { Kind::Unsupported } else { Kind::Invalid },
+                if known_elsewhere { "tripline::stats::unsupported_function" } else { "tripline::stats::unknown_function" },
+                if known_elsewhere {
+                    format!("aggregation `{}` is not supported yet", a.func)
+                } else {
+                    format!("unknown aggregation `{}`", a.func)
+                },
+            )
+            .at(a.span)
+            .help("supported: count, dc, values, list, sum, avg, min, max, range, earliest, latest, first, last, stdev, var, median, mode"));
+        };
+        let input = match (&a.arg, func) {
+            (None, Func::Count) => Input::Records,
+            (None, _) => {
+                return Err(l
+                    .error(
+                        a.span,
+                        "tripline::stats::missing_field",
+                        format!("`{}` needs a field: `{}(field)`", a.func, a.func),
+                    )
+                    .help("only `count` may stand alone"));
+            }
+            (Some(AggArg::Field(f)), _) if f.contains('*') => {
+                return Err(Diag::error(
+                    Kind::Unsupported,
+                    "tripline::stats::wildcard",
+                    "wildcard fields in aggregations are not supported yet",
+                )
+                .at(a.span));
+            }
+            (Some(AggArg::Field(f)), _) => Input::Field(FieldRef::new(f)),
+            (Some(AggArg::Eval(e)), _) => Input::Eval(compile(e)?),
+        };
+        out.push(AggSpec {
+            func,
+            input,
+            out: a.alias.clone().unwrap_or_else(|| a.text.clone()),
+            text: a.text.clone(),
+        });
+    }
+    Ok(out)
+}
+
+/// Running state of one aggregation in one group.
+#[derive(Clone, Debug)]
+pub(crate) enum State {
+    Count(u64),
+    Distinct(HashSet<String>),
+    Values(BTreeMap<String, Value>),
+    List(Vec<Value>),
+    Sum(f64, bool),
+    Moments {
+        n: u64,
+        sum: f64,
+        sumsq: f64,
+    },
+    Extreme {
+        num: Option<f64>,
+        text: Option<String>,
+    },
+    Timed(Option<(f64, Value)>),
+    First(Option<Value>),
+    Last(Option<Value>),
+    All(Vec<Value>),
+}
+
+impl State {
+    pub(crate) fn new(f: Func) -> State {
+        match f {
+            Func::Count => State::Count(0),
+            Func::Dc => State::Distinct(HashSet::new()),
+            Func::Values => State::Values(BTreeMap::new()),
+            Func::List => State::List(Vec::new()),
+            Func::Sum => State::Sum(0.0, false),
+            Func::Avg | Func::Stdev | Func::Stdevp | Func::Var | Func::Varp | Func::Sumsq => {
+                State::Moments {
+                    n: 0,
+                    sum: 0.0,
+                    sumsq: 0.0,
+                }
+            }
+            Func::Min | Func::Max | Func::Range => State::Extreme {
+                num: None,
+                text: None,
+            },
+            Func::Earliest | Func::Latest | Func::EarliestTime | Func::LatestTime => {
+                State::Timed(None)
+            }
+            Func::First => State::First(None),
+            Func::Last => State::Last(None),
+            Func::Median | Func::Mode => State::All(Vec::new()),
+        }
+    }
+
+    /// Add one record's input.
+    pub(crate) fn add(&mut self, f: Func, input: &Value, counted_record: bool, time: Option<f64>) {
+        let vals = input.values();
+        match self {
+            State::Count(n) => {
+                if counted_record {
+                    *n += 1;
+                } else {
+                    *n += vals.iter().filter(|v| **v != Value::Bool(false)).count() as u64;
+                }
+            }
+            State::Distinct(set) => {
+                for v in vals {
+                    if let Some(t) = v.to_text() {
+                        set.insert(t);
+                    }
+                }
+            }
+            State::Values(map) => {
+                for v in vals {
+                    if let Some(t) = v.to_text() {
+                        map.entry(t).or_insert_with(|| v.clone());
+                    }
+                }
+            }
+            State::List(list) => {
+                for v in vals {
+                    if list.len() < LIST_MAX {
+                        list.push(v.clone());
+                    }
+                }
+            }
+            State::Sum(s, any) => {
+                for n in vals.iter().filter_map(Value::as_number) {
+                    *s += n;
+                    *any = true;
+                }
+            }
+            State::Moments { n, sum, sumsq } => {
+                for x in vals.iter().filter_map(Value::as_number) {
+                    *n += 1;
+                    *sum += x;
+                    *sumsq += x * x;
+                }
+            }
+            State::Extreme { num, text } => {
+                let want_max = matches!(f, Func::Max);
+                for v in vals {
+                    if let Some(x) = v.as_number() {
+                        *num = Some(match *num {
+                            None => x,
+                            Some(cur) if f == Func::Range => cur, // range keeps both ends below
+                            Some(cur) if want_max => cur.max(x),
+                            Some(cur) => cur.min(x),
+                        });
+                        if f == Func::Range {
+                            // store min in num and max in text as a number string
+                            let hi = text
+                                .as_deref()
+                                .and_then(crate::value::parse_number)
+                                .map_or(x, |h| h.max(x));
+                            *text = Some(crate::value::format_number(hi));
+                            if let Some(lo) = num.as_mut() {
+                                *lo = lo.min(x);
+                            }
+                        }
+                    } else if f != Func::Range {
+                        if let Some(t) = v.to_text() {
+                            *text = Some(match text.take() {
+                                None => t,
+                                Some(cur) if want_max => cur.max(t),
+                                Some(cur) => cur.min(t),
+                            });
+                        }
+                    }
+                }
+            }
+            State::Timed(slot) => {
+                let Some(t) = time else { return };
+                if vals.is_empty() {
+                    return;
+                }
+                let earliest = matches!(f, Func::Earliest | Func::EarliestTime);
+                let replace = match slot {
+                    None => true,
+                    Some((cur, _)) => {
+                        if earliest {
+                            t < *cur
+                        } else {
+                            t > *cur
+                        }
+                    }
+                };
+                if replace {
+                    *slot = Some((t, input.clone()));
+                }
+            }
+            State::First(slot) => {
+                if slot.is_none() && !input.is_null() {
+                    *slot = Some(input.clone());
+                }
+            }
+            State::Last(slot) => {
+                if !input.is_null() {
+                    *slot = Some(input.clone());
+                }
+            }
+            State::All(all) => all.extend(vals.iter().cloned()),
+        }
+    }
+
+    /// The aggregate.
+    pub(crate) fn result(&self, f: Func) -> Value {
+        match self {
+            #[expect(clippy::cast_precision_loss, reason = "counts stay far below 2^53")]
+            State::Count(n) => Value::Num(*n as f64),
+            #[expect(clippy::cast_precision_loss, reason = "counts stay far below 2^53")]
+            State::Distinct(s) => Value::Num(s.len() as f64),
+            State::Values(m) => Value::from_values(m.values().cloned().collect()),
+            State::List(l) => Value::from_values(l.clone()),
+            State::Sum(s, any) => {
+                if *any {
+                    Value::Num(*s)
+                } else {
+                    Value::Null
+                }
+            }
+            State::Moments { n, sum, sumsq } => moments(f, *n, *sum, *sumsq),
+            State::Extreme { num, text } => match f {
+                Func::Max => text
+                    .clone()
+                    .map(Value::Str)
+                    .or(num.map(Value::Num))
+                    .unwrap_or(Value::Null),
+                Func::Min => num
+                    .map(Value::Num)
+                    .or(text.clone().map(Value::Str))
+                    .unwrap_or(Value::Null),
+                _ => match (num, text.as_deref().and_then(crate::value::parse_number)) {
+                    (Some(lo), Some(hi)) => Value::Num(hi - lo),
+                    _ => Value::Null,
+                },
+            },
+            State::Timed(slot) => match (slot, f) {
+                (Some((t, _)), Func::EarliestTime | Func::LatestTime) => Value::Num(*t),
+                (Some((_, v)), _) => v.clone(),
+                (None, _) => Value::Null,
+            },
+            State::First(v) | State::Last(v) => v.clone().unwrap_or(Value::Null),
+            State::All(all) => match f {
+                Func::Median => {
+                    let mut nums: Vec<f64> = all.iter().filter_map(Value::as_number).collect();
+                    nums.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+                    // Splunk's median: with an even count, the higher middle value.
+                    nums.get(nums.len() / 2)
+                        .map_or(Value::Null, |m| Value::Num(*m))
+                }
+                _ => {
+                    let mut counts: IndexMap<String, (usize, Value)> = IndexMap::new();
+                    for v in all {
+                        if let Some(t) = v.to_text() {
+                            counts.entry(t).or_insert((0, v.clone())).0 += 1;
+                        }
+                    }
+                    let mut best: Option<&(usize, Value)> = None;
+                    for c in counts.values() {
+                        if best.is_none_or(|b| c.0 > b.0) {
+                            best = Some(c);
+                        }
+                    }
+                    best.map_or(Value::Null, |b| b.1.clone())
+                }
+            },
+        }
+    }
+}
+
+#[expect(clippy::cast_precision_loss, reason = "counts stay far below 2^53")]
+fn moments(f: Func, n: u64, sum: f64, sumsq: f64) -> Value {
+    if n == 0 {
+        return Value::Null;
+    }
+    let nf = n as f64;
+    let mean = sum / nf;
+    let ss = (sumsq - sum * mean).max(0.0);
+    match f {
+        Func::Avg => Value::Num(mean),
+        Func::Sumsq => Value::Num(sumsq),
+        Func::Varp => Value::Num(ss / nf),
+        Func::Stdevp => Value::Num((ss / nf).sqrt()),
+        Func::Var if n > 1 => Value::Num(ss / (nf - 1.0)),
+        Func::Stdev if n > 1 => Value::Num((ss / (nf - 1.0)).sqrt()),
+        _ => Value::Null,
+    }
+}
+
+/// The input value of an aggregation for a record.
+pub(crate) fn input_of(spec: &AggSpec, rec: &Record, ctx: &ExecCtx) -> Value {
+    match &spec.input {
+        Input::Records => Value::Null,
+        Input::Field(f) => rec.get(f),
+        Input::Eval(e) => match e.eval(rec, &ctx.eval) {
+            Value::Bool(true) => Value::Num(1.0),
+            Value::Bool(false) => Value::Null,
+            v => v,
+        },
+    }
+}
+
+/// The group keys a record belongs to (none when a BY field is null).
+pub(crate) fn group_keys(by: &[FieldRef], rec: &Record) -> Vec<Vec<Value>> {
+    let mut keys: Vec<Vec<Value>> = vec![Vec::new()];
+    for f in by {
+        let v = rec.get(f);
+        let vals = v.values();
+        if vals.is_empty() {
+            return Vec::new();
+        }
+        let mut next = Vec::with_capacity(keys.len() * vals.len());
+        for k in &keys {
+            for x in vals {
+                let mut k2 = k.clone();
+                k2.push(x.clone());
+                next.push(k2);
+            }
+        }
+        keys = next;
+    }
+    keys
+}
+
+fn key_text(key: &[Value]) -> Vec<String> {
+    key.iter()
+        .map(|v| v.to_text().unwrap_or_default())
+        .collect()
+}
+
+#[derive(Debug)]
+struct Stats {
+    aggs: Vec<AggSpec>,
+    by: Vec<FieldRef>,
+}
+
+pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
+    let Args::Stats(s) = &l.cmd.args else {
+        return Err(l.error(
+            l.cmd.span,
+            "tripline::plan::stats",
+            "`stats` needs aggregations",
+        ));
+    };
+    if s.aggs.is_empty() {
+        return Err(l
+            .error(
+                l.cmd.args_span,
+                "tripline::stats::no_aggregation",
+                "`stats` needs at least one aggregation",
+            )
+            .help("for example `stats count by user`"));
+    }
+    for (k, _, span) in &s.options {
+        if !["allnum", "delim", "partitions", "dedup_splitvals"]
+            .contains(&k.to_ascii_lowercase().as_str())
+        {
+            return Err(Diag::error(
+                Kind::Unsupported,
+                "tripline::plan::unknown_option",
+                format!("`stats` does not support the option `{k}` yet"),
+            )
+            .at(*span));
+        }
+    }
+    Ok(Box::new(Stats {
+        aggs: lower_aggs(l, &s.aggs)?,
+        by: s.by.iter().map(|(n, _)| FieldRef::new(n)).collect(),
+    }))
+}
+
+/// Describe aggregations for `explain`.
+pub(crate) fn describe_aggs(aggs: &[AggSpec], by: &[FieldRef]) -> String {
+    let parts: Vec<String> = aggs
+        .iter()
+        .map(|a| {
+            let call = match &a.input {
+                Input::Eval(e) => format!(
+                    "{}(eval({}))",
+                    a.text.split('(').next().unwrap_or_default(),
+                    show(e)
+                ),
+                _ => a.text.clone(),
+            };
+            if call == a.out {
+                call
+            } else {
+                format!("{call} as {}", a.out)
+            }
+        })
+        .collect();
+    let mut s = parts.join(", ");
+    if !by.is_empty() {
+        s.push_str(" by ");
+        s.push_str(&by.iter().map(FieldRef::name).collect::<Vec<_>>().join(", "));
+    }
+    s
+}
+
+impl Step for Stats {
+    fn describe(&self) -> String {
+        format!("stats {}", describe_aggs(&self.aggs, &self.by))
+    }
+    fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
+        Ok(Box::new(StatsOp {
+            spec: self,
+            groups: HashMap::new(),
+        }))
+    }
+}
+
+struct Group {
+    key: Vec<Value>,
+    states: Vec<State>,
+}
+
+struct StatsOp<'a> {
+    spec: &'a Stats,
+    groups: HashMap<Vec<String>, Group>,
+}
+
+impl Operator for StatsOp<'_> {
+    fn push(&mut self, batch: Vec<Record>, ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
+        let time_ref = FieldRef::new("_time");
+        for rec in &batch {
+            let keys = group_keys(&self.spec.by, rec);
+            if keys.is_empty() {
+                continue;
+            }
+            let inputs: Vec<Value> = self
+                .spec
+                .aggs
+                .iter()
+                .map(|a| input_of(a, rec, ctx))
+                .collect();
+            let time = rec.get(&time_ref).as_number();
+            for key in keys {
+                let group = self.groups.entry(key_text(&key)).or_insert_with(|| Group {
+                    key,
+                    states: self.spec.aggs.iter().map(|a| State::new(a.func)).collect(),
+                });
+                for ((state, spec), input) in
+                    group.states.iter_mut().zip(&self.spec.aggs).zip(&inputs)
+                {
+                    state.add(spec.func, input, matches!(spec.input, Input::Records), time);
+                }
+            }
+        }
+        Ok(Vec::new())
+    }
+
+    fn finish(&mut self, _ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
+        if self.spec.by.is_empty() && self.groups.is_empty() {
+            self.groups.insert(
+                Vec::new(),
+                Group {
+                    key: Vec::new(),
+                    states: self.spec.aggs.iter().map(|a| State::new(a.func)).collect(),
+                },
+            );
+        }
+        let mut groups: Vec<Group> = std::mem::take(&mut self.groups).into_values().collect();
+        groups.sort_by(|a, b| {
+            a.key
+                .iter()
+                .zip(&b.key)
+                .map(|(x, y)| compare(x, y))
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        Ok(groups
+            .into_iter()
+            .map(|g| {
+                let mut row = IndexMap::new();
+                for (f, v) in self.spec.by.iter().zip(g.key) {
+                    row.insert(f.name().to_string(), v);
+                }
+                for (spec, state) in self.spec.aggs.iter().zip(&g.states) {
+                    row.insert(spec.out.clone(), state.result(spec.func));
+                }
+                Record::from_row(row)
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,71 @@
+//! `table f1, f2*, …`: keep only the listed fields, in the listed order.
+//!
+//! `… | table _time user src` — wildcard matches come in alphabetical order; a listed field a
+//! row lacks is simply absent from that row.
+
+use super::args::{name_list, tokens};
+use crate::diag::Diag;
+use crate::exec::ExecCtx;
+use crate::plan::{Lower, Operator, Step};
+use crate::record::Record;
+use crate::syntax::ast::Tok;
+use crate::value::wildcard_captures;
+use indexmap::IndexMap;
+
+#[derive(Debug)]
+struct Table {
+    names: Vec<String>,
+}
+
+pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
+    let toks: Vec<&Tok> = tokens(l).iter().collect();
+    let names: Vec<String> = name_list(l, &toks)?.into_iter().map(|(n, _)| n).collect();
+    if names.is_empty() {
+        return Err(l.error(
+            l.cmd.span,
+            "tripline::table::empty",
+            "`table` needs at least one field name",
+        ));
+    }
+    Ok(Box::new(Table { names }))
+}
+
+impl Step for Table {
+    fn describe(&self) -> String {
+        format!("table {}", self.names.join(", "))
+    }
+    fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
+        Ok(Box::new(self))
+    }
+}
+
+impl Operator for &Table {
+    fn push(&mut self, batch: Vec<Record>, _ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
+        Ok(batch
+            .into_iter()
+            .map(|rec| {
+                let mut row = IndexMap::new();
+                let mut all: Option<Vec<String>> = None;
+                for n in &self.names {
+                    if n.contains('*') {
+                        let names = all.get_or_insert_with(|| rec.all_names());
+                        let mut hits: Vec<&String> = names
+                            .iter()
+                            .filter(|k| wildcard_captures(n, k).is_some())
+                            .collect();
+                        hits.sort();
+                        for h in hits {
+                            if !row.contains_key(h) {
+                                row.insert(h.clone(), rec.get_name(h));
+                            }
+                        }
+                    } else if !row.contains_key(n) {
+                        row.insert(n.clone(), rec.get_name(n));
+                    }
+                }
+                row.retain(|_, v: &mut crate::value::Value| !v.is_null());
+                Record::from_row(row)
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,146 @@
+//! Running a plan over a dataset (stage: execute).
+//!
+//! Records flow through the steps in batches: streaming steps transform a batch and pass it
+//! on, blocking steps (stats, sort, join's output …) hold their state and emit in `finish`.
+//! Subsearches are plans of their own, run over the same dataset when their step starts.
+
+use crate::diag::Diag;
+use crate::event::{Dataset, ReadStats};
+use crate::functions::EvalCtx;
+use crate::plan::search::Pred;
+use crate::plan::{Operator, Plan, Source};
+use crate::record::Record;
+use std::cell::RefCell;
+use std::sync::Arc;
+
+/// Records per batch.
+const BATCH: usize = 1024;
+
+/// Limits that turn runaway work into errors.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Rows a join subsearch may return (Splunk: `[join] subsearch_maxout = 50000`).
+    pub join_rows: usize,
+    /// Rows a search-position subsearch may return (Splunk: `[subsearch] maxout = 10000`).
+    pub subsearch_rows: usize,
+    /// `sort` default row limit.
+    pub sort_rows: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            join_rows: 50_000,
+            subsearch_rows: 10_000,
+            sort_rows: 10_000,
+        }
+    }
+}
+
+/// Everything a running plan may use.
+pub struct ExecCtx<'a> {
+    /// The events.
+    pub data: &'a Dataset,
+    /// Values fixed for the whole search (now, zone).
+    pub eval: EvalCtx,
+    /// Limits.
+    pub limits: Limits,
+    /// Warnings raised while running (printed by the CLI).
+    pub warnings: RefCell<Vec<String>>,
+    /// What the first pass over the data saw (for the summary line).
+    pub read_stats: RefCell<Option<ReadStats>>,
+}
+
+impl<'a> ExecCtx<'a> {
+    /// A context over `data`.
+    pub fn new(data: &'a Dataset, eval: EvalCtx) -> ExecCtx<'a> {
+        ExecCtx {
+            data,
+            eval,
+            limits: Limits::default(),
+            warnings: RefCell::new(Vec::new()),
+            read_stats: RefCell::new(None),
+        }
+    }
+
+    /// Record a warning once.
+    pub fn warn(&self, msg: impl Into<String>) {
+        let msg = msg.into();
+        let mut w = self.warnings.borrow_mut();
+        if !w.contains(&msg) {
+            w.push(msg);
+        }
+    }
+}
+
+/// Run a plan to completion and return its result rows.
+pub fn run(plan: &Plan, ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
+    let mut ops: Vec<Box<dyn Operator + '_>> = Vec::with_capacity(plan.steps.len());
+    for s in &plan.steps {
+        ops.push(s.start(ctx)?);
+    }
+    let mut out = Vec::new();
+    match &plan.source {
+        Source::Scan(pred) => {
+            let resolved = pred.resolve(&mut |p| run(p, ctx))?;
+            let pred = resolved.as_ref().unwrap_or(pred);
+            let mut batch = Vec::with_capacity(BATCH);
+            let mut failure: Option<Diag> = None;
+            let stats = ctx.data.for_each(&mut |event| {
+                let rec = Record::from_event(Arc::new(event));
+                if matches_pred(pred, &rec, ctx) {
+                    batch.push(rec);
+                    if batch.len() >= BATCH {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                        match push_through(&mut ops, 0, full, ctx) {
+                            Ok(rows) => out.extend(rows),
+                            Err(e) => {
+                                failure = Some(e.clone());
+                                return Err(e);
+                            }
+                        }
+                    }
+                }
+                Ok(())
+            });
+            if let Some(e) = failure {
+                return Err(e);
+            }
+            let stats = stats?;
+            ctx.read_stats.borrow_mut().get_or_insert(stats);
+            out.extend(push_through(&mut ops, 0, batch, ctx)?);
+        }
+        Source::Generate(step) => {
+            let mut generator = step.start(ctx)?;
+            let mut rows = generator.push(Vec::new(), ctx)?;
+            rows.extend(generator.finish(ctx)?);
+            out.extend(push_through(&mut ops, 0, rows, ctx)?);
+        }
+    }
+    // Flush blocking operators in order: each one's output goes through the rest.
+    for i in 0..ops.len() {
+        let Some(op) = ops.get_mut(i) else { break };
+        let rows = op.finish(ctx)?;
+        out.extend(push_through(&mut ops, i + 1, rows, ctx)?);
+    }
+    Ok(out)
+}
+
+fn matches_pred(pred: &Pred, rec: &Record, ctx: &ExecCtx) -> bool {
+    pred.matches(rec, &ctx.eval)
+}
+
+fn push_through(
+    ops: &mut [Box<dyn Operator + '_>],
+    from: usize,
+    mut batch: Vec<Record>,
+    ctx: &ExecCtx,
+) -> Result<Vec<Record>, Diag> {
+    for op in ops.iter_mut().skip(from) {
+        if batch.is_empty() {
+            return Ok(batch);
+        }
+        batch = op.push(batch, ctx)?;
+    }
+    Ok(batch)
+}

@@ -1,0 +1,108 @@
+//! Conditional and informational functions: if, case, coalesce, isnull, isnotnull, null,
+//! true, false, validate, nullif, typeof.
+
+use super::FunctionDef;
+use crate::value::Value;
+
+pub(super) static FUNCTIONS: &[FunctionDef] = &[
+    FunctionDef {
+        name: "if",
+        min: 3,
+        max: Some(3),
+        regex_arg: None,
+        summary: "`if(c, t, f)`: `t` when `c` is true, otherwise `f` (a null condition is not true).",
+        examples: &[
+            ("if(1 < 2, \"yes\", \"no\")", "\"yes\""),
+            ("if(missing_field = 1, \"yes\", \"no\")", "\"no\""),
+        ],
+        imp: |c| {
+            if c.arg(0).is_true() {
+                c.arg(1).clone()
+            } else {
+                c.arg(2).clone()
+            }
+        },
+    },
+    FunctionDef {
+        name: "case",
+        min: 2,
+        max: None,
+        regex_arg: None,
+        summary: "`case(c1, v1, c2, v2, …)`: the value after the first true condition; null when none is true. Use `true()` as a default arm.",
+        examples: &[
+            ("case(1 > 2, \"a\", 2 > 1, \"b\")", "\"b\""),
+            ("case(1 > 2, \"a\")", "null"),
+            ("case(1 > 2, \"a\", true(), \"default\")", "\"default\""),
+        ],
+        imp: |c| {
+            c.args
+                .chunks(2)
+                .find(|pair| pair.first().is_some_and(Value::is_true))
+                .and_then(|pair| pair.get(1).cloned())
+                .unwrap_or(Value::Null)
+        },
+    },
+    FunctionDef {
+        name: "coalesce",
+        min: 1,
+        max: None,
+        regex_arg: None,
+        summary: "`coalesce(a, b, …)`: the first argument that is not null.",
+        examples: &[("coalesce(missing_field, \"fallback\")", "\"fallback\"")],
+        imp: |c| {
+            c.args
+                .iter()
+                .find(|v| !v.is_null())
+                .cloned()
+                .unwrap_or(Value::Null)
+        },
+    },
+    FunctionDef {
+        name: "isnull",
+        min: 1,
+        max: Some(1),
+        regex_arg: None,
+        summary: "`isnull(x)`: true when `x` is null (never null itself).",
+        examples: &[("isnull(missing_field)", "true"), ("isnull(\"\")", "false")],
+        imp: |c| Value::Bool(c.arg(0).is_null()),
+    },
+    FunctionDef {
+        name: "isnotnull",
+        min: 1,
+        max: Some(1),
+        regex_arg: None,
+        summary: "`isnotnull(x)`: true when `x` has a value (never null itself).",
+        examples: &[
+            ("isnotnull(missing_field)", "false"),
+            ("isnotnull(0)", "true"),
+        ],
+        imp: |c| Value::Bool(!c.arg(0).is_null()),
+    },
+    FunctionDef {
+        name: "null",
+        min: 0,
+        max: Some(0),
+        regex_arg: None,
+        summary: "`null()`: no value; assigning it removes the field.",
+        examples: &[("null()", "null")],
+        imp: |_| Value::Null,
+    },
+    FunctionDef {
+        name: "true",
+        min: 0,
+        max: Some(0),
+        regex_arg: None,
+        summary: "`true()`: boolean true.",
+        examples: &[("true()", "true")],
+        imp: |_| Value::Bool(true),
+    },
+    FunctionDef {
+        name: "false",
+        min: 0,
+        max: Some(0),
+        regex_arg: None,
+        summary: "`false()`: boolean false.",
+        examples: &[("false()", "false")],
+        imp: |_| Value::Bool(false),
+    },
+];

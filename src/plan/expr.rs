@@ -1,0 +1,525 @@
+//! Compiled eval/where expressions (stage: plan; evaluated in execute).
+//!
+//! Field names become [`FieldRef`]s, function names are checked against the library (arity,
+//! unknown names with a suggestion), and literal regexes are compiled once, here.
+//!
+//! Semantics (docs/language.md, "Expressions"): SQL-like nulls (any operator with a null operand
+//! is null, except `AND`/`OR` which short-circuit on a decisive side); comparisons are numeric
+//! when both sides read as numbers, otherwise case-sensitive text; a comparison with a
+//! multivalue field is true when any value satisfies it.
+
+use crate::diag::{Diag, Kind, Span};
+use crate::functions::{self, Call, EvalCtx, FunctionDef};
+use crate::record::{FieldRef, Record};
+use crate::syntax::ast::{BinOp, Expr, ExprKind, UnOp};
+use crate::value::{Value, format_number};
+use regex::Regex;
+use std::cmp::Ordering;
+
+/// A compiled expression.
+#[derive(Clone, Debug)]
+pub enum CExpr {
+    /// A literal (strings stay strings: `"3" + 1` is not arithmetic).
+    Lit(Value),
+    /// A field.
+    Field(FieldRef),
+    /// A library function.
+    Call {
+        /// The entry.
+        def: &'static FunctionDef,
+        /// Arguments.
+        args: Vec<CExpr>,
+        /// Literal regex argument, compiled.
+        regex: Option<Regex>,
+    },
+    /// `mvfilter(pred)`: keeps the values of the one field `pred` reads for which it is true.
+    MvFilter {
+        /// The field the predicate reads.
+        field: FieldRef,
+        /// The predicate.
+        pred: Box<CExpr>,
+    },
+    /// `mvmap(mv, expr)`: `expr` for each value of `mv`, with the field bound to that value.
+    MvMap {
+        /// The field.
+        field: FieldRef,
+        /// The expression.
+        expr: Box<CExpr>,
+    },
+    /// Unary operator.
+    Unary(UnOp, Box<CExpr>),
+    /// Binary operator.
+    Binary(BinOp, Box<CExpr>, Box<CExpr>),
+    /// `x [NOT] IN (…)`.
+    In(Box<CExpr>, Vec<CExpr>, bool),
+}
+
+/// Compile an expression.
+pub fn compile(e: &Expr) -> Result<CExpr, Diag> {
+    Ok(match &e.kind {
+        ExprKind::Num(n) => CExpr::Lit(Value::Num(*n)),
+        ExprKind::Str(s) => CExpr::Lit(Value::Str(s.clone())),
+        ExprKind::Field(f) => CExpr::Field(FieldRef::new(f)),
+        ExprKind::Unary(op, x) => CExpr::Unary(*op, Box::new(compile(x)?)),
+        ExprKind::Binary(op, l, r) => {
+            CExpr::Binary(*op, Box::new(compile(l)?), Box::new(compile(r)?))
+        }
+        ExprKind::In {
+            value,
+            list,
+            negated,
+        } => CExpr::In(
+            Box::new(compile(value)?),
+            list.iter().map(compile).collect::<Result<_, _>>()?,
+            *negated,
+        ),
+        ExprKind::Call(name, args) => compile_call(name, args, e.span)?,
+    })
+}
+
+fn compile_call(name: &str, args: &[Expr], span: Span) -> Result<CExpr, Diag> {
+    if name == "mvfilter" || name == "mvmap" {
+        return compile_mv_special(name, args, span);
+    }
+    let Some(def) = functions::lookup(name) else {
+        return Err(unknown_function(name, span));
+    };
+    if args.len() < def.min || def.max.is_some_and(|m| args.len() > m) {
+        let want = match def.max {
+            Some(m) if m == def.min => format!("{m}"),
+            Some(m) => format!("{} to {m}", def.min),
+            None => format!("at least {}", def.min),
+        };
+        return Err(Diag::error(
+            Kind::Invalid,
+            "tripline::eval::arity",
+            format!(
+                "`{name}` takes {want} argument{}, found {}",
+                if want == "1" { "" } else { "s" },
+                args.len()
+            ),
+        )
+        .at(span)
+        .help(def.summary.to_string()));
+    }
+    let cargs: Vec<CExpr> = args.iter().map(compile).collect::<Result<_, _>>()?;
+    let mut regex = None;
+    if let Some(i) = def.regex_arg {
+        if let (Some(CExpr::Lit(Value::Str(pat))), Some(a)) = (cargs.get(i), args.get(i)) {
+            regex = Some(compile_regex(pat).map_err(|m| {
+                Diag::error(
+                    Kind::Invalid,
+                    "tripline::eval::regex",
+                    format!("invalid regular expression: {m}"),
+                )
+                .at(a.span)
+            })?);
+        }
+    }
+    Ok(CExpr::Call {
+        def,
+        args: cargs,
+        regex,
+    })
+}
+
+fn compile_mv_special(name: &str, args: &[Expr], span: Span) -> Result<CExpr, Diag> {
+    let (want, field_expr, body) = match (name, args) {
+        ("mvfilter", [pred]) => (1, None, pred),
+        ("mvmap", [mv, body]) => (2, Some(mv), body),
+        _ => {
+            let want = if name == "mvfilter" { 1 } else { 2 };
+            return Err(Diag::error(
+                Kind::Invalid,
+                "tripline::eval::arity",
+                format!(
+                    "`{name}` takes {want} argument{}, found {}",
+                    if want == 1 { "" } else { "s" },
+                    args.len()
+                ),
+            )
+            .at(span));
+        }
+    };
+    let _ = want;
+    let field = match field_expr {
+        Some(Expr {
+            kind: ExprKind::Field(f),
+            ..
+        }) => f.clone(),
+        Some(other) => {
+            return Err(Diag::error(
+                Kind::Invalid,
+                "tripline::eval::mv_field",
+                format!("the first argument of `{name}` must be a field name"),
+            )
+            .at(other.span));
+        }
+        None => {
+            let mut fields = Vec::new();
+            collect_fields(body, &mut fields);
+            fields.dedup();
+            match fields.as_slice() {
+                [one] => one.clone(),
+                _ => {
+                    return Err(Diag::error(
+                        Kind::Invalid,
+                        "tripline::eval::mvfilter_field",
+                        format!(
+                            "`mvfilter` must reference exactly one field, found {}",
+                            fields.len()
+                        ),
+                    )
+                    .at(body.span)
+                    .help("Splunk's mvfilter tests the values of one multivalue field"));
+                }
+            }
+        }
+    };
+    let compiled = Box::new(compile(body)?);
+    Ok(if name == "mvfilter" {
+        CExpr::MvFilter {
+            field: FieldRef::new(&field),
+            pred: compiled,
+        }
+    } else {
+        CExpr::MvMap {
+            field: FieldRef::new(&field),
+            expr: compiled,
+        }
+    })
+}
+
+fn collect_fields(e: &Expr, out: &mut Vec<String>) {
+    match &e.kind {
+        ExprKind::Field(f) => {
+            if !out.contains(f) {
+                out.push(f.clone());
+            }
+        }
+        ExprKind::Call(_, args) => args.iter().for_each(|a| collect_fields(a, out)),
+        ExprKind::Unary(_, x) => collect_fields(x, out),
+        ExprKind::Binary(_, l, r) => {
+            collect_fields(l, out);
+            collect_fields(r, out);
+        }
+        ExprKind::In { value, list, .. } => {
+            collect_fields(value, out);
+            list.iter().for_each(|a| collect_fields(a, out));
+        }
+        ExprKind::Num(_) | ExprKind::Str(_) => {}
+    }
+}
+
+fn unknown_function(name: &str, span: Span) -> Diag {
+    if functions::KNOWN_UNSUPPORTED.contains(&name) {
+        return Diag::error(
+            Kind::Unsupported,
+            "tripline::eval::unsupported_function",
+            format!("eval function `{name}` is not supported yet"),
+        )
+        .at(span)
+        .help("see docs/functions.md for the functions tripline runs");
+    }
+    let mut d = Diag::error(
+        Kind::Invalid,
+        "tripline::eval::unknown_function",
+        format!("unknown eval function `{name}`"),
+    )
+    .at(span);
+    if let Some(s) = functions::suggest(name) {
+        d = d.help(format!("did you mean `{s}`?"));
+    }
+    d
+}
+
+/// Compile a regex with Splunk's (PCRE) flavour as far as the `regex` crate allows:
+/// `(?<name>…)` named groups are accepted as is.
+pub fn compile_regex(pat: &str) -> Result<Regex, String> {
+    regex::RegexBuilder::new(pat)
+        .size_limit(10 * (1 << 20))
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+impl CExpr {
+    /// Evaluate against a record.
+    pub fn eval(&self, rec: &Record, ctx: &EvalCtx) -> Value {
+        match self {
+            CExpr::Lit(v) => v.clone(),
+            CExpr::Field(f) => rec.get(f),
+            CExpr::Call { def, args, regex } => {
+                let vals: Vec<Value> = args.iter().map(|a| a.eval(rec, ctx)).collect();
+                let call = Call {
+                    args: &vals,
+                    regex: regex.as_ref(),
+                    ctx,
+                };
+                (def.imp)(&call)
+            }
+            CExpr::MvFilter { field, pred } => {
+                let vals = rec.get(field);
+                let mut scratch = Record::default();
+                let kept: Vec<Value> = vals
+                    .values()
+                    .iter()
+                    .filter(|v| {
+                        scratch
+                            .fields
+                            .insert(field.name().to_string(), (*v).clone());
+                        pred.eval(&scratch, ctx).is_true()
+                    })
+                    .cloned()
+                    .collect();
+                Value::from_values(kept)
+            }
+            CExpr::MvMap { field, expr } => {
+                let vals = rec.get(field);
+                let mut scratch = rec.clone();
+                let out: Vec<Value> = vals
+                    .values()
+                    .iter()
+                    .map(|v| {
+                        scratch.set(field.name(), v.clone());
+                        expr.eval(&scratch, ctx)
+                    })
+                    .collect();
+                Value::from_values(out)
+            }
+            CExpr::Unary(UnOp::Neg, x) => match x.eval(rec, ctx).as_number() {
+                Some(n) => Value::Num(-n),
+                None => Value::Null,
+            },
+            CExpr::Unary(UnOp::Not, x) => match x.eval(rec, ctx) {
+                Value::Bool(b) => Value::Bool(!b),
+                _ => Value::Null,
+            },
+            CExpr::Binary(op, l, r) => self.binary(*op, l, r, rec, ctx),
+            CExpr::In(x, list, negated) => {
+                let v = x.eval(rec, ctx);
+                if v.is_null() {
+                    return Value::Null;
+                }
+                let found = list.iter().any(|item| {
+                    let w = item.eval(rec, ctx);
+                    any_pair(&v, &w, |a, b| equal(a, b))
+                });
+                Value::Bool(found != *negated)
+            }
+        }
+    }
+
+    fn binary(&self, op: BinOp, l: &CExpr, r: &CExpr, rec: &Record, ctx: &EvalCtx) -> Value {
+        match op {
+            BinOp::And => {
+                let a = l.eval(rec, ctx);
+                if a == Value::Bool(false) {
+                    return Value::Bool(false);
+                }
+                let b = r.eval(rec, ctx);
+                match (a, b) {
+                    (_, Value::Bool(false)) => Value::Bool(false),
+                    (Value::Bool(true), Value::Bool(true)) => Value::Bool(true),
+                    _ => Value::Null,
+                }
+            }
+            BinOp::Or => {
+                let a = l.eval(rec, ctx);
+                if a == Value::Bool(true) {
+                    return Value::Bool(true);
+                }
+                let b = r.eval(rec, ctx);
+                match (a, b) {
+                    (_, Value::Bool(true)) => Value::Bool(true),
+                    (Value::Bool(false), Value::Bool(false)) => Value::Bool(false),
+                    _ => Value::Null,
+                }
+            }
+            BinOp::Xor => match (l.eval(rec, ctx), r.eval(rec, ctx)) {
+                (Value::Bool(a), Value::Bool(b)) => Value::Bool(a != b),
+                _ => Value::Null,
+            },
+            _ => {
+                let a = l.eval(rec, ctx);
+                let b = r.eval(rec, ctx);
+                if a.is_null() || b.is_null() {
+                    return Value::Null;
+                }
+                let literal_text = matches!(l, CExpr::Lit(Value::Str(_)))
+                    || matches!(r, CExpr::Lit(Value::Str(_)));
+                arith_or_compare(op, &a, &b, literal_text)
+            }
+        }
+    }
+}
+
+fn arith_or_compare(op: BinOp, a: &Value, b: &Value, literal_text: bool) -> Value {
+    match op {
+        BinOp::Eq => Value::Bool(any_pair(a, b, equal)),
+        BinOp::Ne => Value::Bool(any_pair(a, b, |x, y| !equal(x, y))),
+        BinOp::Lt => Value::Bool(any_pair(a, b, |x, y| order(x, y) == Some(Ordering::Less))),
+        BinOp::Le => Value::Bool(any_pair(a, b, |x, y| {
+            matches!(order(x, y), Some(Ordering::Less | Ordering::Equal))
+        })),
+        BinOp::Gt => Value::Bool(any_pair(a, b, |x, y| {
+            order(x, y) == Some(Ordering::Greater)
+        })),
+        BinOp::Ge => Value::Bool(any_pair(a, b, |x, y| {
+            matches!(order(x, y), Some(Ordering::Greater | Ordering::Equal))
+        })),
+        BinOp::Like => Value::Bool(any_pair(a, b, |x, y| match (x.to_text(), y.to_text()) {
+            (Some(t), Some(p)) => like(&t, &p),
+            _ => false,
+        })),
+        BinOp::Concat => {
+            if matches!(a, Value::Multi(_)) || matches!(b, Value::Multi(_)) {
+                return Value::Null;
+            }
+            match (a.to_text(), b.to_text()) {
+                (Some(x), Some(y)) => Value::Str(x + &y),
+                _ => Value::Null,
+            }
+        }
+        BinOp::Add if literal_text => match (a, b) {
+            (Value::Str(x), Value::Str(y)) => Value::Str(format!("{x}{y}")),
+            _ => Value::Null,
+        },
+        _ => {
+            if matches!(a, Value::Multi(_)) || matches!(b, Value::Multi(_)) {
+                return Value::Null;
+            }
+            match (a.as_number(), b.as_number()) {
+                (Some(x), Some(y)) => {
+                    let r = match op {
+                        BinOp::Add => x + y,
+                        BinOp::Sub => x - y,
+                        BinOp::Mul => x * y,
+                        BinOp::Div if y == 0.0 => return Value::Null,
+                        BinOp::Div => x / y,
+                        BinOp::Mod if y == 0.0 => return Value::Null,
+                        BinOp::Mod => x % y,
+                        _ => return Value::Null,
+                    };
+                    Value::Num(r)
+                }
+                _ if op == BinOp::Add => match (a, b) {
+                    (Value::Str(x), Value::Str(y)) => Value::Str(format!("{x}{y}")),
+                    _ => Value::Null,
+                },
+                _ => Value::Null,
+            }
+        }
+    }
+}
+
+/// True when some value of `a` and some value of `b` satisfy `f`.
+fn any_pair(a: &Value, b: &Value, f: impl Fn(&Value, &Value) -> bool) -> bool {
+    a.values()
+        .iter()
+        .any(|x| b.values().iter().any(|y| f(x, y)))
+}
+
+/// Eval equality: numeric when both read as numbers, otherwise exact text.
+pub fn equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        _ => match (a.as_number(), b.as_number()) {
+            (Some(x), Some(y)) => x == y,
+            _ => a.to_text() == b.to_text(),
+        },
+    }
+}
+
+fn order(a: &Value, b: &Value) -> Option<Ordering> {
+    match (a.as_number(), b.as_number()) {
+        (Some(x), Some(y)) => x.partial_cmp(&y),
+        _ => Some(a.to_text()?.cmp(&b.to_text()?)),
+    }
+}
+
+/// SQL LIKE: `%` any run, `_` one character, everything else literal; whole value,
+/// case-sensitive.
+pub fn like(text: &str, pattern: &str) -> bool {
+    let t: Vec<char> = text.chars().collect();
+    let p: Vec<char> = pattern.chars().collect();
+    let (mut ti, mut pi) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        match (p.get(pi), t.get(ti)) {
+            (Some('%'), _) => {
+                star = Some((pi, ti));
+                pi += 1;
+            }
+            (Some('_'), Some(_)) => {
+                pi += 1;
+                ti += 1;
+            }
+            (Some(pc), Some(tc)) if pc == tc => {
+                pi += 1;
+                ti += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    pi = sp + 1;
+                    ti = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    while p.get(pi) == Some(&'%') {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+/// The printed form of an expression, for `explain`.
+pub fn show(e: &CExpr) -> String {
+    match e {
+        CExpr::Lit(Value::Str(s)) => format!("{s:?}"),
+        CExpr::Lit(Value::Num(n)) => format_number(*n),
+        CExpr::Lit(v) => v.to_text().unwrap_or_else(|| "null()".into()),
+        CExpr::Field(f) => quote_field(f.name()),
+        CExpr::Call { def, args, .. } => format!(
+            "{}({})",
+            def.name,
+            args.iter().map(show).collect::<Vec<_>>().join(", ")
+        ),
+        CExpr::MvFilter { pred, .. } => format!("mvfilter({})", show(pred)),
+        CExpr::MvMap { field, expr } => {
+            format!("mvmap({}, {})", quote_field(field.name()), show(expr))
+        }
+        CExpr::Unary(UnOp::Neg, x) => format!("-{}", show(x)),
+        CExpr::Unary(UnOp::Not, x) => format!("NOT {}", show(x)),
+        CExpr::Binary(op, l, r) => format!("({} {} {})", show(l), op.as_str(), show(r)),
+        CExpr::In(x, list, neg) => format!(
+            "{} {}IN ({})",
+            show(x),
+            if *neg { "NOT " } else { "" },
+            list.iter().map(show).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
+fn quote_field(name: &str) -> String {
+    if name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        name.to_string()
+    } else {
+        format!("'{name}'")
+    }
+}
+
+/// True when the expression's top is a comparison or logical operator (a boolean result,
+/// which `eval` cannot store).
+pub fn is_boolean(e: &CExpr) -> bool {
+    match e {
+        CExpr::Binary(op, ..) => !matches!(
+            op,
+            BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod | BinOp::Concat
+        ),
+        CExpr::Unary(UnOp::Not, _) | CExpr::In(..) => true,
+        CExpr::Call { def, .. } => matches!(def.name, "true" | "false" | "isnull" | "isnotnull"),
+        _ => false,
+    }
+}

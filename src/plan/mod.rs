@@ -1,0 +1,152 @@
+//! Syntax tree → executable plan (stage: plan).
+//!
+//! A [`Plan`] is a source (a scan of the events with the leading search as a predicate, or a
+//! generating command) followed by steps. Each command lives in one file of `src/commands/`,
+//! which lowers its arguments into a [`Step`] (checking them, with spans) and implements the
+//! step's [`Operator`]. Subsearches are nested plans.
+
+pub mod expr;
+pub mod search;
+
+use crate::diag::{Diag, Kind, Span};
+use crate::exec::ExecCtx;
+use crate::record::Record;
+use crate::syntax::ast::{Args, Command, Query};
+use search::Pred;
+
+/// An executable query.
+#[derive(Debug)]
+pub struct Plan {
+    /// Where records come from.
+    pub source: Source,
+    /// What happens to them, in order.
+    pub steps: Vec<Box<dyn Step>>,
+}
+
+/// The start of a plan.
+#[derive(Debug)]
+pub enum Source {
+    /// Read the events and keep those matching the predicate.
+    Scan(Pred),
+    /// A generating command (`| makeresults`, `| inputlookup` …).
+    Generate(Box<dyn Step>),
+}
+
+/// A lowered command.
+pub trait Step: std::fmt::Debug + Send + Sync {
+    /// One line for `explain` (`stats count by a, b`).
+    fn describe(&self) -> String;
+    /// Nested plans (subsearches), for `explain` and for running them.
+    fn subplans(&self) -> Vec<&Plan> {
+        Vec::new()
+    }
+    /// Create the runtime state.
+    fn start(&self, ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag>;
+}
+
+/// The runtime state of a step: records are pushed through in batches.
+pub trait Operator {
+    /// Process a batch; return what goes on to the next step.
+    fn push(&mut self, batch: Vec<Record>, ctx: &ExecCtx) -> Result<Vec<Record>, Diag>;
+    /// No more input: return what is left (blocking operators emit everything here).
+    fn finish(&mut self, _ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
+        Ok(Vec::new())
+    }
+}
+
+/// Lowering context: what a command's lowering may need.
+pub struct Lower<'a> {
+    /// The command.
+    pub cmd: &'a Command,
+    /// Position in the pipeline (0 = first).
+    pub index: usize,
+    /// The whole (expanded) query text that spans point into.
+    pub text: &'a str,
+}
+
+impl Lower<'_> {
+    /// An error about this command's arguments.
+    pub fn error(&self, span: Span, code: &'static str, message: impl Into<String>) -> Diag {
+        Diag::error(Kind::Invalid, code, message).at(span)
+    }
+}
+
+/// Lower a parsed query into a plan. `text` is the text `q` was parsed from.
+pub fn lower(q: &Query, text: &str) -> Result<Plan, Diag> {
+    let mut commands = q.commands.iter().enumerate();
+    let source = match commands.next() {
+        None => Source::Scan(Pred::True),
+        Some((_, first)) if first.name == "search" && !q.leading_pipe => {
+            Source::Scan(scan_pred(first, text)?)
+        }
+        Some((_, first)) if first.name == "search" => {
+            // `| search …` at the start: Splunk treats a leading `| search` like `search`.
+            Source::Scan(scan_pred(first, text)?)
+        }
+        Some((i, first)) => {
+            let step = crate::commands::lower(&Lower {
+                cmd: first,
+                index: i,
+                text,
+            })?;
+            if !crate::commands::is_generating(&first.name) {
+                return Err(Diag::error(
+                    Kind::Invalid,
+                    "tripline::plan::not_generating",
+                    format!("`{}` cannot start a search", first.name),
+                )
+                .at(first.name_span)
+                .help("a query starting with `|` must begin with a generating command such as `inputlookup`, `makeresults` or `tstats`"));
+            }
+            Source::Generate(step)
+        }
+    };
+    let mut steps = Vec::new();
+    for (i, cmd) in commands {
+        steps.push(crate::commands::lower(&Lower {
+            cmd,
+            index: i,
+            text,
+        })?);
+    }
+    Ok(Plan { source, steps })
+}
+
+fn scan_pred(cmd: &Command, text: &str) -> Result<Pred, Diag> {
+    match &cmd.args {
+        Args::Search(Some(e)) => search::compile(e, &mut |q| lower(q, text)),
+        _ => Ok(Pred::True),
+    }
+}
+
+impl Plan {
+    /// A stable, readable tree of the plan (`tripline explain`).
+    pub fn explain(&self) -> String {
+        let mut out = String::new();
+        self.explain_into(&mut out, 0);
+        out
+    }
+
+    fn explain_into(&self, out: &mut String, depth: usize) {
+        let pad = "  ".repeat(depth);
+        match &self.source {
+            Source::Scan(p) => {
+                out.push_str(&format!("{pad}scan {}\n", p.show()));
+                for sub in p.subplans() {
+                    out.push_str(&format!("{pad}  subsearch:\n"));
+                    sub.explain_into(out, depth + 2);
+                }
+            }
+            Source::Generate(s) => {
+                out.push_str(&format!("{pad}generate {}\n", s.describe()));
+            }
+        }
+        for s in &self.steps {
+            out.push_str(&format!("{pad}{}\n", s.describe()));
+            for sub in s.subplans() {
+                out.push_str(&format!("{pad}  subsearch:\n"));
+                sub.explain_into(out, depth + 2);
+            }
+        }
+    }
+}

@@ -1,0 +1,434 @@
+//! The search command's terms, compiled into a predicate (stage: plan; tested in execute).
+//!
+//! Semantics (Splunk Search Reference, "search"; docs/language.md, "Search terms"):
+//! `field=value` is a whole-value, case-insensitive match with `*` wildcards (CIDR when the value
+//! is a network); `field!=value` needs the field to exist; `NOT` also keeps events without the
+//! field; `<`/`>` compare numbers numerically, text lexicographically; bare terms match tokens
+//! of `_raw` between breakers, quoted phrases match a run of `_raw`; a multivalue field matches
+//! when any value does.
+
+use crate::diag::{Diag, Kind, Span};
+use crate::functions::EvalCtx;
+use crate::plan::Plan;
+use crate::record::{FieldRef, Record};
+use crate::syntax::ast::{CmpOp, SModifier, SValue, SearchExpr};
+use crate::value::{Value, glob_match, glob_match_ci};
+use regex::Regex;
+use std::net::IpAddr;
+
+/// A compiled search predicate.
+#[derive(Debug)]
+pub enum Pred {
+    /// Matches everything.
+    True,
+    /// All.
+    And(Vec<Pred>),
+    /// Any.
+    Or(Vec<Pred>),
+    /// Negation.
+    Not(Box<Pred>),
+    /// `field op value`.
+    Cmp {
+        /// The field.
+        field: FieldRef,
+        /// Operator.
+        op: CmpOp,
+        /// The value.
+        value: ValueMatcher,
+    },
+    /// A bare term or phrase against `_raw`.
+    Term(TermMatcher),
+    /// A subsearch; replaced by its results' terms when the search starts.
+    Sub(Box<Plan>, Span),
+    /// `earliest=` / `latest=` time bounds.
+    Time {
+        /// `true` for earliest (`_time >= t`), false for latest (`_time < t`).
+        earliest: bool,
+        /// The modifier as written.
+        spec: String,
+    },
+}
+
+/// The right-hand side of `field op value`.
+#[derive(Debug)]
+pub struct ValueMatcher {
+    /// The text (after search escapes), `*` wildcards.
+    pub text: String,
+    case_sensitive: bool,
+    cidr: Option<(IpAddr, u8)>,
+}
+
+/// A bare term (token) or quoted phrase matched against `_raw`.
+#[derive(Debug)]
+pub struct TermMatcher {
+    /// As written.
+    pub text: String,
+    re: Option<Regex>,
+}
+
+const MAJOR: &str = r#"\[\]<>(){}|!;,'"*\n\r\s\t&?+"#;
+const MINOR: &str = r"/:=@.\-$#%\\_";
+
+impl ValueMatcher {
+    /// Compile a search value.
+    pub fn new(v: &SValue) -> ValueMatcher {
+        ValueMatcher {
+            text: v.text.clone(),
+            case_sensitive: v.modifier == Some(SModifier::Case),
+            cidr: parse_cidr(&v.text),
+        }
+    }
+
+    /// Does one scalar value match (equality sense)?
+    pub fn matches(&self, v: &Value) -> bool {
+        let Some(text) = v.to_text() else {
+            return false;
+        };
+        if let Some((net, bits)) = self.cidr {
+            if let Ok(ip) = text.parse::<IpAddr>() {
+                return in_cidr(ip, net, bits);
+            }
+        }
+        if self.case_sensitive {
+            glob_match(&self.text, &text)
+        } else {
+            glob_match_ci(&self.text, &text)
+        }
+    }
+}
+
+fn parse_cidr(s: &str) -> Option<(IpAddr, u8)> {
+    let (ip, bits) = s.split_once('/')?;
+    let ip: IpAddr = ip.parse().ok()?;
+    let bits: u8 = bits.parse().ok()?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    (bits <= max).then_some((ip, bits))
+}
+
+/// Is `ip` inside `net/bits`?
+pub fn in_cidr(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
+    match (ip, net) {
+        (IpAddr::V4(a), IpAddr::V4(n)) => {
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - u32::from(bits))
+            };
+            u32::from(a) & mask == u32::from(n) & mask
+        }
+        (IpAddr::V6(a), IpAddr::V6(n)) => {
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - u32::from(bits))
+            };
+            u128::from(a) & mask == u128::from(n) & mask
+        }
+        _ => false,
+    }
+}
+
+impl TermMatcher {
+    /// Compile a bare term or phrase.
+    pub fn new(v: &SValue) -> Result<TermMatcher, Diag> {
+        if v.text.chars().all(|c| c == '*') {
+            return Ok(TermMatcher {
+                text: v.text.clone(),
+                re: None,
+            });
+        }
+        let case = if v.modifier == Some(SModifier::Case) {
+            ""
+        } else {
+            "(?i)"
+        };
+        let any_run = if v.quoted {
+            ".*?".to_string()
+        } else {
+            format!("[^{MAJOR}]*?")
+        };
+        let body: String = v
+            .text
+            .split('*')
+            .map(regex::escape)
+            .collect::<Vec<_>>()
+            .join(&any_run);
+        let pattern = if v.quoted {
+            format!("{case}{body}")
+        } else if v.modifier == Some(SModifier::Term) {
+            format!("{case}(?:^|[{MAJOR}]){body}(?:$|[{MAJOR}])")
+        } else {
+            format!("{case}(?:^|[{MAJOR}{MINOR}]){body}(?:$|[{MAJOR}{MINOR}])")
+        };
+        let re = regex::RegexBuilder::new(&pattern)
+            .dot_matches_new_line(true)
+            .size_limit(10 * (1 << 20))
+            .build()
+            .map_err(|e| {
+                Diag::error(
+                    Kind::Invalid,
+                    "tripline::search::term",
+                    format!("search term cannot be compiled: {e}"),
+                )
+                .at(v.span)
+            })?;
+        Ok(TermMatcher {
+            text: v.text.clone(),
+            re: Some(re),
+        })
+    }
+
+    fn matches_text(&self, text: &str) -> bool {
+        match &self.re {
+            None => true,
+            Some(re) => re.is_match(text),
+        }
+    }
+}
+
+/// Compile a search expression. Subsearches are lowered into plans by `lower_sub`.
+pub fn compile(
+    e: &SearchExpr,
+    lower_sub: &mut dyn FnMut(&crate::syntax::ast::Query) -> Result<Plan, Diag>,
+) -> Result<Pred, Diag> {
+    Ok(match e {
+        SearchExpr::And(v) => Pred::And(
+            v.iter()
+                .map(|x| compile(x, lower_sub))
+                .collect::<Result<_, _>>()?,
+        ),
+        SearchExpr::Or(v) => Pred::Or(
+            v.iter()
+                .map(|x| compile(x, lower_sub))
+                .collect::<Result<_, _>>()?,
+        ),
+        SearchExpr::Not(x, _) => Pred::Not(Box::new(compile(x, lower_sub)?)),
+        SearchExpr::Cmp {
+            field, op, value, ..
+        } => {
+            let lower = field.to_ascii_lowercase();
+            if (lower == "earliest" || lower == "latest") && *op == CmpOp::Eq {
+                return Ok(Pred::Time {
+                    earliest: lower == "earliest",
+                    spec: value.text.clone(),
+                });
+            }
+            Pred::Cmp {
+                field: FieldRef::new(field),
+                op: *op,
+                value: ValueMatcher::new(value),
+            }
+        }
+        SearchExpr::In { field, values, .. } => Pred::Or(
+            values
+                .iter()
+                .map(|v| Pred::Cmp {
+                    field: FieldRef::new(field),
+                    op: CmpOp::Eq,
+                    value: ValueMatcher::new(v),
+                })
+                .collect(),
+        ),
+        SearchExpr::Term(v) => {
+            if v.text == "*" && !v.quoted {
+                Pred::True
+            } else {
+                Pred::Term(TermMatcher::new(v)?)
+            }
+        }
+        SearchExpr::Sub(q, span) => Pred::Sub(Box::new(lower_sub(q)?), *span),
+    })
+}
+
+impl Pred {
+    /// Replace subsearches by the terms their results stand for (Splunk's implicit `format`:
+    /// `(f1="v1" AND f2="v2") OR (…)`; fields starting with `_` are skipped).
+    pub fn resolve(
+        &self,
+        run: &mut dyn FnMut(&Plan) -> Result<Vec<Record>, Diag>,
+    ) -> Result<Option<Pred>, Diag> {
+        Ok(match self {
+            Pred::Sub(plan, _) => {
+                let rows = run(plan)?;
+                let mut alts = Vec::new();
+                for r in rows {
+                    let mut terms = Vec::new();
+                    for (k, v) in r.visible() {
+                        if k.starts_with('_') {
+                            continue;
+                        }
+                        let alts_for_value: Vec<Pred> = v
+                            .values()
+                            .iter()
+                            .filter_map(Value::to_text)
+                            .map(|t| Pred::Cmp {
+                                field: FieldRef::new(&k),
+                                op: CmpOp::Eq,
+                                value: ValueMatcher {
+                                    cidr: None,
+                                    text: t,
+                                    case_sensitive: false,
+                                },
+                            })
+                            .collect();
+                        terms.push(Pred::Or(alts_for_value));
+                    }
+                    alts.push(Pred::And(terms));
+                }
+                // No results: Splunk's format yields a search that matches nothing.
+                Some(Pred::Or(alts))
+            }
+            Pred::And(v) | Pred::Or(v) => {
+                let mut changed = false;
+                let mut out = Vec::with_capacity(v.len());
+                for p in v {
+                    match p.resolve(run)? {
+                        Some(n) => {
+                            changed = true;
+                            out.push(n);
+                        }
+                        None => out.push(p.shallow_clone()),
+                    }
+                }
+                if !changed {
+                    return Ok(None);
+                }
+                Some(if matches!(self, Pred::And(_)) {
+                    Pred::And(out)
+                } else {
+                    Pred::Or(out)
+                })
+            }
+            Pred::Not(x) => x.resolve(run)?.map(|n| Pred::Not(Box::new(n))),
+            _ => None,
+        })
+    }
+
+    fn shallow_clone(&self) -> Pred {
+        match self {
+            Pred::True => Pred::True,
+            Pred::And(v) => Pred::And(v.iter().map(Pred::shallow_clone).collect()),
+            Pred::Or(v) => Pred::Or(v.iter().map(Pred::shallow_clone).collect()),
+            Pred::Not(x) => Pred::Not(Box::new(x.shallow_clone())),
+            Pred::Cmp { field, op, value } => Pred::Cmp {
+                field: field.clone(),
+                op: *op,
+                value: ValueMatcher {
+                    text: value.text.clone(),
+                    case_sensitive: value.case_sensitive,
+                    cidr: value.cidr,
+                },
+            },
+            Pred::Term(t) => Pred::Term(TermMatcher {
+                text: t.text.clone(),
+                re: t.re.clone(),
+            }),
+            // Subsearches are resolved before a predicate is copied.
+            Pred::Sub(..) => Pred::Or(vec![]),
+            Pred::Time { earliest, spec } => Pred::Time {
+                earliest: *earliest,
+                spec: spec.clone(),
+            },
+        }
+    }
+
+    /// Does the record match?
+    pub fn matches(&self, rec: &Record, ctx: &EvalCtx) -> bool {
+        match self {
+            Pred::True => true,
+            Pred::And(v) => v.iter().all(|p| p.matches(rec, ctx)),
+            Pred::Or(v) => v.iter().any(|p| p.matches(rec, ctx)),
+            Pred::Not(p) => !p.matches(rec, ctx),
+            Pred::Cmp { field, op, value } => {
+                let v = rec.get(field);
+                let vals = v.values();
+                match op {
+                    CmpOp::Eq => vals.iter().any(|x| value.matches(x)),
+                    CmpOp::Ne => !vals.is_empty() && !vals.iter().any(|x| value.matches(x)),
+                    _ => vals.iter().any(|x| compare_op(*op, x, &value.text)),
+                }
+            }
+            Pred::Term(t) => match &rec.event {
+                Some(e) if !rec.fields.contains_key("_raw") => t.matches_text(&e.raw),
+                _ => rec
+                    .visible()
+                    .values()
+                    .flat_map(|v| v.values().to_vec())
+                    .filter_map(|v| v.to_text())
+                    .any(|s| t.matches_text(&s)),
+            },
+            Pred::Sub(..) => false,
+            Pred::Time { earliest, spec } => {
+                let Some(t) = rec.get(&FieldRef::new("_time")).as_number() else {
+                    return false;
+                };
+                match crate::time::relative_time(ctx.now, spec, &ctx.zone) {
+                    Some(bound) if *earliest => t >= bound,
+                    Some(bound) => t < bound,
+                    None => false,
+                }
+            }
+        }
+    }
+
+    /// One-line rendering for `explain`.
+    pub fn show(&self) -> String {
+        match self {
+            Pred::True => "*".into(),
+            Pred::And(v) if v.is_empty() => "*".into(),
+            Pred::And(v) => v
+                .iter()
+                .map(|p| p.show_inner(true))
+                .collect::<Vec<_>>()
+                .join(" AND "),
+            Pred::Or(v) if v.is_empty() => "<nothing>".into(),
+            Pred::Or(v) => v
+                .iter()
+                .map(|p| p.show_inner(false))
+                .collect::<Vec<_>>()
+                .join(" OR "),
+            Pred::Not(p) => format!("NOT {}", p.show_inner(true)),
+            Pred::Cmp { field, op, value } => {
+                format!("{}{}{:?}", field.name(), op.as_str(), value.text)
+            }
+            Pred::Term(t) => format!("{:?}", t.text),
+            Pred::Sub(_, _) => "[subsearch]".into(),
+            Pred::Time { earliest, spec } => {
+                format!("{}={}", if *earliest { "earliest" } else { "latest" }, spec)
+            }
+        }
+    }
+
+    fn show_inner(&self, in_and: bool) -> String {
+        match self {
+            Pred::Or(v) if v.len() > 1 => format!("({})", self.show()),
+            Pred::And(v) if v.len() > 1 && !in_and => format!("({})", self.show()),
+            _ => self.show(),
+        }
+    }
+
+    /// Subsearch plans inside this predicate (for `explain`).
+    pub fn subplans(&self) -> Vec<&Plan> {
+        match self {
+            Pred::Sub(p, _) => vec![p],
+            Pred::And(v) | Pred::Or(v) => v.iter().flat_map(Pred::subplans).collect(),
+            Pred::Not(p) => p.subplans(),
+            _ => vec![],
+        }
+    }
+}
+
+fn compare_op(op: CmpOp, v: &Value, rhs: &str) -> bool {
+    use std::cmp::Ordering;
+    let ord = match (v.as_number(), crate::value::parse_number(rhs)) {
+        (Some(a), Some(b)) => a.partial_cmp(&b),
+        _ => v.to_text().map(|t| t.as_str().cmp(rhs)),
+    };
+    matches!(
+        (op, ord),
+        (CmpOp::Lt, Some(Ordering::Less))
+            | (CmpOp::Le, Some(Ordering::Less | Ordering::Equal))
+            | (CmpOp::Gt, Some(Ordering::Greater))
+            | (CmpOp::Ge, Some(Ordering::Greater | Ordering::Equal))
+    )
+}

@@ -1,0 +1,116 @@
+//! Rules: security_content detection YAML, and compiling a query into a plan (stage: load,
+//! then expand → parse → plan).
+
+pub mod load;
+
+use crate::diag::{Diag, Kind, Span};
+use crate::plan::{self, Plan};
+use crate::syntax::macros::{self, MacroSet};
+use crate::syntax::parse_query;
+use indexmap::IndexMap;
+use serde::Deserialize;
+use std::path::PathBuf;
+
+/// A detection rule. Known keys are typed loosely (so every real security_content detection
+/// loads); unknown keys are kept in `extra`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Rule {
+    /// Rule name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Rule id (a UUID in security_content).
+    #[serde(default)]
+    pub id: Option<serde_yaml::Value>,
+    /// The query text.
+    #[serde(default)]
+    pub search: Option<String>,
+    /// `spl` (default), or `kql`/`kuery`.
+    #[serde(default)]
+    pub language: Option<String>,
+    /// Tags (analytic_story, mitre_attack_id, risk_score, …).
+    #[serde(default)]
+    pub tags: Option<serde_yaml::Value>,
+    /// Risk-based alerting block.
+    #[serde(default)]
+    pub rba: Option<serde_yaml::Value>,
+    /// Tests.
+    #[serde(default)]
+    pub tests: Option<serde_yaml::Value>,
+    /// Every other key, as written.
+    #[serde(flatten)]
+    pub extra: IndexMap<String, serde_yaml::Value>,
+    /// The file it came from.
+    #[serde(skip)]
+    pub file: PathBuf,
+    /// Line and column (1-based) where the search text starts in the file, and whether it is
+    /// a block scalar (text starts on the next line).
+    #[serde(skip)]
+    pub search_line: Option<(usize, usize, bool)>,
+}
+
+impl Rule {
+    /// The rule's display name (its file name when it has none).
+    pub fn display_name(&self) -> String {
+        self.name
+            .clone()
+            .unwrap_or_else(|| self.file.display().to_string())
+    }
+
+    /// Line and column in the rule file of a byte offset into the search text.
+    pub fn file_position(&self, offset: usize) -> (usize, usize) {
+        let text = self.search.as_deref().unwrap_or_default();
+        let before = text.get(..offset.min(text.len())).unwrap_or(text);
+        let line_in = before.matches('\n').count();
+        let col_in = before.len() - before.rfind('\n').map_or(0, |i| i + 1);
+        match self.search_line {
+            Some((line, col, false)) if line_in == 0 => (line, col + col_in),
+            Some((line, _, false)) => (line + line_in, col_in + 1),
+            Some((line, _, true)) => (line + 1 + line_in, col_in + 1),
+            None => (line_in + 1, col_in + 1),
+        }
+    }
+}
+
+/// A query after expansion, parsing and planning.
+#[derive(Debug)]
+pub struct Compiled {
+    /// The expanded text.
+    pub expanded: String,
+    /// The plan.
+    pub plan: Plan,
+}
+
+/// Expand, parse and plan an SPL query. Diagnostic spans point into `query` (into the macro
+/// reference when the problem lies in a macro's expansion, whose text is then quoted in the
+/// message).
+pub fn compile(query: &str, macros: &MacroSet) -> Result<Compiled, Diag> {
+    let expanded = macros::expand(query, macros)
+        .map_err(|e| crate::diag::from_diagnostic(&e, Kind::Invalid))?;
+    let text = expanded.text.clone();
+    let map_back = |mut d: Diag| {
+        if let Some(s) = d.span {
+            let (a, b) = expanded.map.query_span(s.start, s.end);
+            let in_macro = (a, b) != (s.start, s.end)
+                || !matches!(expanded.map.origin(s.start), macros::Origin::Query { .. });
+            if in_macro {
+                let snippet = text.get(s.start..s.end).unwrap_or_default();
+                d.label = Some(format!(
+                    "in the expansion of this macro{}",
+                    if snippet.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", at `{snippet}`")
+                    }
+                ));
+            }
+            d.span = Some(Span::new(a, b));
+        }
+        d
+    };
+    let ast = parse_query(&text).map_err(map_back)?;
+    let plan = plan::lower(&ast, &text).map_err(map_back)?;
+    Ok(Compiled {
+        expanded: text,
+        plan,
+    })
+}
