@@ -1,0 +1,182 @@
+//! CLI tests: the contract of `tripline run`, `query`, `check` and `explain`
+//! (docs/cli.md), driven through the real binary.
+
+use assert_cmd::Command;
+use std::path::Path;
+
+fn tripline() -> Command {
+    Command::cargo_bin("tripline").expect("binary")
+}
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The shipped PST rule on its dataset returns exactly the rows worked out independently in
+/// tests/data/o365_pst_export/expected.py (see that folder's README for the reasoning).
+#[test]
+fn pst_rule_matches_expected_rows() {
+    let out = tripline()
+        .current_dir(root())
+        .args([
+            "run",
+            "rules/o365_pst_export_alert.yml",
+            "--data",
+            "tests/data/o365_pst_export/o365_pst_export.json",
+            "--sourcetype",
+            "o365:management:activity",
+            "--source",
+            "o365",
+            "--format",
+            "ndjson",
+        ])
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let expected = std::fs::read_to_string(root().join("tests/data/o365_pst_export/expected.ndjson")).expect("expected file");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("1557 events read, 1557 parsed, 0 malformed; 12 result rows"), "{err}");
+}
+
+/// A manifest supplies sourcetype and source itself.
+#[test]
+fn manifest_gives_metadata() {
+    let out = tripline()
+        .current_dir(root())
+        .args(["run", "rules/", "--data", "tests/data/o365_pst_export/manifest.yml", "--format", "ndjson"])
+        .output()
+        .expect("runs");
+    let expected = std::fs::read_to_string(root().join("tests/data/o365_pst_export/expected.ndjson")).expect("expected file");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
+}
+
+/// Without the sourcetype the macro `sourcetype=o365:management:activity` matches nothing.
+#[test]
+fn wrong_sourcetype_finds_nothing() {
+    let out = tripline()
+        .current_dir(root())
+        .args(["run", "rules/", "--data", "tests/data/o365_pst_export/o365_pst_export.json", "--sourcetype", "other", "--format", "ndjson"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn query_prints_bare_rows_and_counts_malformed_lines() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("e.ndjson");
+    std::fs::write(&data, "{\"a\":\"x\",\"n\":1}\nnot json\n{\"a\":\"y\",\"n\":2}\n{\"a\":\"X\",\"n\":3}\n").expect("write");
+    let out = tripline()
+        .args(["query", "a=x | stats sum(n) as total count by a", "--data"])
+        .arg(&data)
+        .args(["--format", "ndjson"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    // a=x matches "x" and "X" (case-insensitive); the groups are exact strings, "X" < "x".
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "{\"a\":\"X\",\"total\":3,\"count\":1}\n{\"a\":\"x\",\"total\":1,\"count\":1}\n"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("e.ndjson:2: malformed JSON"), "{err}");
+    assert!(err.contains("4 events read, 3 parsed, 1 malformed"), "{err}");
+}
+
+#[test]
+fn strict_makes_malformed_fatal_with_exit_3() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("e.ndjson");
+    std::fs::write(&data, "{\"a\":1}\n{oops\n").expect("write");
+    tripline()
+        .args(["query", "*", "--strict", "--data"])
+        .arg(&data)
+        .assert()
+        .code(3)
+        .stderr(predicates::str::contains("e.ndjson:2"));
+}
+
+#[test]
+fn check_reports_span_in_json() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let rule = dir.path().join("bad.yml");
+    std::fs::write(&rule, "name: Bad rule\nid: 1\nsearch: 'index=x | stats count by | eval y = (1 +'\n").expect("write");
+    let out = tripline().arg("check").arg(&rule).args(["--format", "json"]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let r = &doc["rules"][0];
+    assert_eq!(r["status"], "parse_error");
+    assert_eq!(r["name"], "Bad rule");
+    let m = &r["messages"][0];
+    assert_eq!(m["severity"], "error");
+    // the unclosed `(` is at byte 36 of the search (`index=x | stats count by | eval y = ` is 36
+    // bytes); the search text starts at column 10 of line 3 (after `search: '`)
+    assert_eq!(m["line"], 3);
+    assert_eq!(m["column"], 10 + 36);
+    assert_eq!(doc["summary"]["parse_error"], 1);
+}
+
+#[test]
+fn check_unsupported_command_is_named() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let rule = dir.path().join("r.yml");
+    std::fs::write(&rule, "name: R\nsearch: 'x | iplocation src'\n").expect("write");
+    let out = tripline().arg("check").arg(&rule).args(["--format", "json"]).output().expect("runs");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(doc["rules"][0]["status"], "unsupported");
+    assert_eq!(doc["rules"][0]["messages"][0]["code"], "tripline::plan::unsupported_command");
+    assert_eq!(doc["rules"][0]["messages"][0]["column"], 10 + 4);
+}
+
+#[test]
+fn check_shipped_rules_are_ok() {
+    tripline()
+        .current_dir(root())
+        .args(["check", "rules/"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("0 parse_error, 0 unsupported, 0 invalid"));
+}
+
+#[test]
+fn explain_prints_the_plan() {
+    let out = tripline()
+        .current_dir(root())
+        .args(["explain", "rules/o365_pst_export_alert.yml"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "scan sourcetype=\"o365:management:activity\" AND Category=\"ThreatManagement\" AND Name=\"eDiscovery search started or exported\"\n\
+         stats count, earliest(_time) as firstTime, latest(_time) as lastTime by Source, Severity, AlertEntityId, Operation, Name\n\
+         convert timeformat=\"%Y-%m-%dT%H:%M:%S\" ctime(firstTime)\n\
+         convert timeformat=\"%Y-%m-%dT%H:%M:%S\" ctime(lastTime)\n\
+         search *\n"
+    );
+}
+
+#[test]
+fn explain_parse_error_exits_2_with_caret() {
+    tripline()
+        .args(["explain", "--query", "a | stats count by"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("tripline::parse::syntax"));
+}
+
+#[test]
+fn undefined_macro_is_an_error_but_filter_macros_are_search_star() {
+    tripline()
+        .args(["explain", "--query", "`nope` x"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("tripline::macro::undefined"));
+    tripline()
+        .args(["explain", "--query", "x | `my_rule_filter`"])
+        .assert()
+        .success()
+        .stdout("scan \"x\"\nsearch *\n");
+}
