@@ -85,6 +85,9 @@ struct DataArgs {
     /// Macro files or folders (default: `macros.yml` beside the rules). Repeatable.
     #[arg(long)]
     macros: Vec<PathBuf>,
+    /// Rows a `join` subsearch may return (Splunk's default 50,000); past it tripline warns.
+    #[arg(long, default_value_t = 50_000)]
+    join_max_rows: usize,
 }
 
 #[derive(Args, Debug)]
@@ -338,7 +341,8 @@ fn cmd_run(a: &RunArgs) -> u8 {
             return exit_code(&d);
         }
     };
-    let ctx = ExecCtx::new(&data, eval);
+    let mut ctx = ExecCtx::new(&data, eval);
+    ctx.limits.join_rows = a.data.join_max_rows;
     let mut worst = 0u8;
     let mut results: Vec<(String, Vec<crate::record::Record>)> = Vec::new();
     for f in &files {
@@ -402,7 +406,8 @@ fn cmd_query(a: &QueryArgs) -> u8 {
             return exit_code(&d);
         }
     };
-    let ctx = ExecCtx::new(&data, eval);
+    let mut ctx = ExecCtx::new(&data, eval);
+    ctx.limits.join_rows = a.data.join_max_rows;
     match run_plan(&compiled.plan, &ctx) {
         Ok(rows) => {
             if let Err(e) = output::print_rows(&rows, a.format) {
@@ -548,10 +553,15 @@ fn check_one(f: &Path, macros: &MacroSet) -> (String, &'static str, Vec<Diag>, O
         ));
         return (name, "invalid", diags, Some(rule));
     };
-    if let Err(d) = rule::compile(&search, macros) {
-        diags.push(d);
+    if let Err(all) = rule::compile_all(&search, macros) {
+        diags.extend(all);
     }
-    let status = diags.iter().find(|d| d.is_error()).map_or("ok", status_of);
+    // The worst problem decides: a parse error, then an invalid rule, then unsupported parts.
+    let errors: Vec<&Diag> = diags.iter().filter(|d| d.is_error()).collect();
+    let status = [Kind::Parse, Kind::Invalid, Kind::Io, Kind::Runtime, Kind::Unsupported]
+        .iter()
+        .find_map(|k| errors.iter().find(|d| d.kind == *k).map(|d| status_of(d)))
+        .unwrap_or("ok");
     (name, status, diags, Some(rule))
 }
 

@@ -71,45 +71,60 @@ impl Lower<'_> {
     }
 }
 
-/// Lower a parsed query into a plan. `text` is the text `q` was parsed from.
+/// Lower a parsed query into a plan. `text` is the text `q` was parsed from. Returns the
+/// first problem; [`lower_all`] returns every one.
 pub fn lower(q: &Query, text: &str) -> Result<Plan, Diag> {
+    lower_all(q, text).map_err(|mut all| all.remove(0))
+}
+
+/// Lower a parsed query, reporting a problem for every command that has one (the `Err`
+/// vector is never empty).
+pub fn lower_all(q: &Query, text: &str) -> Result<Plan, Vec<Diag>> {
+    let mut errors = Vec::new();
     let mut commands = q.commands.iter().enumerate();
     let source = match commands.next() {
-        None => Source::Scan(Pred::True),
-        Some((_, first)) if first.name == "search" && !q.leading_pipe => {
-            Source::Scan(scan_pred(first, text)?)
-        }
-        Some((_, first)) if first.name == "search" => {
-            // `| search …` at the start: Splunk treats a leading `| search` like `search`.
-            Source::Scan(scan_pred(first, text)?)
-        }
-        Some((i, first)) => {
-            let step = crate::commands::lower(&Lower {
-                cmd: first,
-                index: i,
-                text,
-            })?;
-            if !crate::commands::is_generating(&first.name) {
-                return Err(Diag::error(
-                    Kind::Invalid,
-                    "tripline::plan::not_generating",
-                    format!("`{}` cannot start a search", first.name),
-                )
-                .at(first.name_span)
-                .help("a query starting with `|` must begin with a generating command such as `inputlookup`, `makeresults` or `tstats`"));
+        None => Some(Source::Scan(Pred::True)),
+        Some((_, first)) if first.name == "search" => match scan_pred(first, text) {
+            Ok(p) => Some(Source::Scan(p)),
+            Err(d) => {
+                errors.push(d);
+                None
             }
-            Source::Generate(step)
+        },
+        Some((i, first)) => {
+            if !crate::commands::is_generating(&first.name) && crate::commands::is_supported(&first.name) {
+                errors.push(
+                    Diag::error(
+                        Kind::Invalid,
+                        "tripline::plan::not_generating",
+                        format!("`{}` cannot start a search", first.name),
+                    )
+                    .at(first.name_span)
+                    .help("a query starting with `|` must begin with a generating command such as `inputlookup`, `makeresults` or `tstats`"),
+                );
+                None
+            } else {
+                match crate::commands::lower(&Lower { cmd: first, index: i, text }) {
+                    Ok(step) => Some(Source::Generate(step)),
+                    Err(d) => {
+                        errors.push(d);
+                        None
+                    }
+                }
+            }
         }
     };
     let mut steps = Vec::new();
     for (i, cmd) in commands {
-        steps.push(crate::commands::lower(&Lower {
-            cmd,
-            index: i,
-            text,
-        })?);
+        match crate::commands::lower(&Lower { cmd, index: i, text }) {
+            Ok(s) => steps.push(s),
+            Err(d) => errors.push(d),
+        }
     }
-    Ok(Plan { source, steps })
+    match source {
+        Some(source) if errors.is_empty() => Ok(Plan { source, steps }),
+        _ => Err(errors),
+    }
 }
 
 fn scan_pred(cmd: &Command, text: &str) -> Result<Pred, Diag> {

@@ -84,8 +84,14 @@ pub struct Compiled {
 /// reference when the problem lies in a macro's expansion, whose text is then quoted in the
 /// message).
 pub fn compile(query: &str, macros: &MacroSet) -> Result<Compiled, Diag> {
+    compile_all(query, macros).map_err(|mut all| all.remove(0))
+}
+
+/// Like [`compile`], but reports a problem for every command that has one (the `Err` vector
+/// is never empty).
+pub fn compile_all(query: &str, macros: &MacroSet) -> Result<Compiled, Vec<Diag>> {
     let expanded = macros::expand(query, macros)
-        .map_err(|e| crate::diag::from_diagnostic(&e, Kind::Invalid))?;
+        .map_err(|e| vec![crate::diag::from_diagnostic(&e, Kind::Invalid)])?;
     let text = expanded.text.clone();
     let map_back = |mut d: Diag| {
         if let Some(s) = d.span {
@@ -107,8 +113,8 @@ pub fn compile(query: &str, macros: &MacroSet) -> Result<Compiled, Diag> {
         }
         d
     };
-    let ast = parse_query(&text).map_err(map_back)?;
-    let plan = plan::lower(&ast, &text).map_err(map_back)?;
+    let ast = parse_query(&text).map_err(|d| vec![map_back(d)])?;
+    let plan = plan::lower_all(&ast, &text).map_err(|all| all.into_iter().map(map_back).collect::<Vec<_>>())?;
     Ok(Compiled {
         expanded: text,
         plan,

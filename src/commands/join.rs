@@ -1,0 +1,217 @@
+//! `join [type=inner|left|outer] [max=N] [overwrite=bool] f1, f2 … [ subsearch ]`: combine
+//! each result with the subsearch rows that have the same values in the join fields.
+//!
+//! `… | join InternetMessageId, user max=0 [ search … | stats … by user ]` — Splunk's
+//! documented semantics: inner by default (`left` and `outer` keep unmatched rows unchanged);
+//! `max=1` by default (the first matching subsearch row), `max=0` for all matches (one output
+//! row each); on a name clash the subsearch value wins unless `overwrite=false`; keys compare
+//! case-sensitively; without a field list the join uses every field both sides have.
+//! **Choices** (undocumented): a null key never matches, a multivalue key matches only the
+//! same value set, output keeps the order of the main results. The subsearch may return at most
+//! 50,000 rows (`--join-max-rows`); beyond that tripline warns and uses the first ones, as
+//! Splunk does.
+
+use super::args::{split, tokens};
+use crate::diag::{Diag, Kind};
+use crate::exec::{ExecCtx, run};
+use crate::plan::{Lower, Operator, Plan, Step, lower as lower_query};
+use crate::record::{FieldRef, Record};
+use crate::syntax::ast::TokKind;
+use crate::value::Value;
+use std::collections::HashMap;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Type {
+    Inner,
+    Left,
+}
+
+#[derive(Debug)]
+struct Join {
+    kind: Type,
+    max: usize,
+    overwrite: bool,
+    fields: Vec<String>,
+    sub: Plan,
+}
+
+fn parse_bool(l: &Lower, v: Option<(String, crate::diag::Span)>, default: bool) -> Result<bool, Diag> {
+    match v {
+        None => Ok(default),
+        Some((t, span)) => match t.to_ascii_lowercase().as_str() {
+            "true" | "t" | "1" | "yes" => Ok(true),
+            "false" | "f" | "0" | "no" => Ok(false),
+            _ => Err(l.error(span, "tripline::join::bool", format!("expected true or false, found `{t}`"))),
+        },
+    }
+}
+
+pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
+    let s = split(tokens(l));
+    for (k, _, span) in &s.options {
+        if matches!(k.as_str(), "left" | "right" | "where") {
+            return Err(Diag::error(
+                Kind::Unsupported,
+                "tripline::join::aliases",
+                "`join left=… right=… where …` is not supported yet",
+            )
+            .at(*span)
+            .help("join on field names: `join f1, f2 [subsearch]`"));
+        }
+    }
+    s.reject_unknown(l, &["type", "max", "overwrite", "usetime", "earlier"])?;
+    let kind = match s.get("type") {
+        None => Type::Inner,
+        Some((t, span)) => match t.to_ascii_lowercase().as_str() {
+            "inner" => Type::Inner,
+            "left" | "outer" => Type::Left,
+            _ => return Err(l.error(span, "tripline::join::type", format!("unknown join type `{t}`")).help("types: inner, left, outer")),
+        },
+    };
+    if parse_bool(l, s.get("usetime"), false)? {
+        return Err(Diag::error(Kind::Unsupported, "tripline::join::usetime", "`join usetime=true` is not supported yet")
+            .at(s.get("usetime").map(|x| x.1).unwrap_or(l.cmd.name_span)));
+    }
+    let max = super::args::number_opt(l, s.get("max"), 1)?;
+    let overwrite = parse_bool(l, s.get("overwrite"), true)?;
+    let mut fields = Vec::new();
+    let mut sub = None;
+    for t in &s.rest {
+        match &t.kind {
+            TokKind::Comma => {}
+            TokKind::Word(w) => fields.push(w.clone()),
+            TokKind::Str(_) => fields.push(t.text().unwrap_or_default()),
+            TokKind::Sub { query: Some(q), .. } => {
+                if sub.is_some() {
+                    return Err(l.error(t.span, "tripline::join::subsearch", "`join` takes one subsearch"));
+                }
+                sub = Some(lower_query(q, l.text)?);
+            }
+            _ => return Err(l.error(t.span, "tripline::join::syntax", "expected join field names and a [subsearch]")),
+        }
+    }
+    let Some(sub) = sub else {
+        return Err(l
+            .error(l.cmd.span, "tripline::join::subsearch", "`join` needs a subsearch")
+            .help("for example `join user [search sourcetype=x | stats count by user]`"));
+    };
+    Ok(Box::new(Join { kind, max, overwrite, fields, sub }))
+}
+
+impl Step for Join {
+    fn describe(&self) -> String {
+        format!(
+            "join type={} max={} overwrite={} on {}",
+            if self.kind == Type::Inner { "inner" } else { "left" },
+            self.max,
+            self.overwrite,
+            if self.fields.is_empty() { "<common fields>".to_string() } else { self.fields.join(", ") }
+        )
+    }
+    fn subplans(&self) -> Vec<&Plan> {
+        vec![&self.sub]
+    }
+    fn start(&self, ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
+        let mut rows: Vec<_> = run(&self.sub, ctx)?.into_iter().map(Record::into_row).collect();
+        let limit = ctx.limits.join_rows;
+        if rows.len() > limit {
+            ctx.warn(format!(
+                "join: the subsearch returned {} rows; only the first {limit} are used (Splunk's limit; raise it with --join-max-rows)",
+                rows.len()
+            ));
+            rows.truncate(limit);
+        }
+        let mut sub_fields: Vec<String> = Vec::new();
+        for r in &rows {
+            for k in r.fields.keys() {
+                if !sub_fields.contains(k) {
+                    sub_fields.push(k.clone());
+                }
+            }
+        }
+        let mut index: HashMap<Vec<String>, Vec<usize>> = HashMap::new();
+        if !self.fields.is_empty() {
+            let refs: Vec<FieldRef> = self.fields.iter().map(|f| FieldRef::new(f)).collect();
+            for (i, r) in rows.iter().enumerate() {
+                if let Some(k) = key(&refs, r) {
+                    index.entry(k).or_default().push(i);
+                }
+            }
+        }
+        Ok(Box::new(JoinOp {
+            spec: self,
+            refs: self.fields.iter().map(|f| FieldRef::new(f)).collect(),
+            rows,
+            sub_fields,
+            index,
+        }))
+    }
+}
+
+fn key(refs: &[FieldRef], r: &Record) -> Option<Vec<String>> {
+    refs.iter()
+        .map(|f| match r.get(f) {
+            Value::Null => None,
+            v => Some(v.values().iter().filter_map(Value::to_text).collect::<Vec<_>>().join("\n")),
+        })
+        .collect()
+}
+
+struct JoinOp<'a> {
+    spec: &'a Join,
+    refs: Vec<FieldRef>,
+    rows: Vec<Record>,
+    sub_fields: Vec<String>,
+    index: HashMap<Vec<String>, Vec<usize>>,
+}
+
+impl JoinOp<'_> {
+    fn matches(&self, rec: &Record) -> Vec<usize> {
+        if !self.refs.is_empty() {
+            return key(&self.refs, rec).and_then(|k| self.index.get(&k).cloned()).unwrap_or_default();
+        }
+        // No field list: every field both sides have must be equal.
+        let common: Vec<FieldRef> = self
+            .sub_fields
+            .iter()
+            .filter(|f| !rec.get_name(f).is_null())
+            .map(|f| FieldRef::new(f))
+            .collect();
+        if common.is_empty() {
+            return Vec::new();
+        }
+        let Some(k) = key(&common, rec) else { return Vec::new() };
+        (0..self.rows.len())
+            .filter(|i| self.rows.get(*i).and_then(|r| key(&common, r)).is_some_and(|rk| rk == k))
+            .collect()
+    }
+}
+
+impl Operator for JoinOp<'_> {
+    fn push(&mut self, batch: Vec<Record>, _ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
+        let mut out = Vec::with_capacity(batch.len());
+        for rec in batch {
+            let mut hits = self.matches(&rec);
+            if self.spec.max > 0 {
+                hits.truncate(self.spec.max);
+            }
+            if hits.is_empty() {
+                if self.spec.kind == Type::Left {
+                    out.push(rec);
+                }
+                continue;
+            }
+            for i in hits {
+                let Some(sub) = self.rows.get(i) else { continue };
+                let mut merged = rec.clone();
+                for (k, v) in &sub.fields {
+                    if self.spec.overwrite || merged.get_name(k).is_null() {
+                        merged.set(k, v.clone());
+                    }
+                }
+                out.push(merged);
+            }
+        }
+        Ok(out)
+    }
+}
