@@ -5,6 +5,7 @@ mod convert;
 mod eval;
 mod fields;
 mod head;
+mod join;
 mod rename;
 mod search;
 mod sort;
@@ -25,62 +26,29 @@ struct Entry {
     generating: bool,
 }
 
+#[rustfmt::skip]
 static COMMANDS: &[Entry] = &[
-    Entry {
-        name: "convert",
-        lower: convert::lower,
-        generating: false,
-    },
-    Entry {
-        name: "eval",
-        lower: eval::lower,
-        generating: false,
-    },
-    Entry {
-        name: "fields",
-        lower: fields::lower,
-        generating: false,
-    },
-    Entry {
-        name: "head",
-        lower: head::lower,
-        generating: false,
-    },
-    Entry {
-        name: "rename",
-        lower: rename::lower,
-        generating: false,
-    },
-    Entry {
-        name: "search",
-        lower: search::lower,
-        generating: false,
-    },
-    Entry {
-        name: "sort",
-        lower: sort::lower,
-        generating: false,
-    },
-    Entry {
-        name: "stats",
-        lower: stats::lower,
-        generating: false,
-    },
-    Entry {
-        name: "table",
-        lower: table::lower,
-        generating: false,
-    },
-    Entry {
-        name: "where",
-        lower: where_::lower,
-        generating: false,
-    },
+    Entry { name: "convert", lower: convert::lower, generating: false },
+    Entry { name: "eval", lower: eval::lower, generating: false },
+    Entry { name: "fields", lower: fields::lower, generating: false },
+    Entry { name: "head", lower: head::lower, generating: false },
+    Entry { name: "join", lower: join::lower, generating: false },
+    Entry { name: "rename", lower: rename::lower, generating: false },
+    Entry { name: "search", lower: search::lower, generating: false },
+    Entry { name: "sort", lower: sort::lower, generating: false },
+    Entry { name: "stats", lower: stats::lower, generating: false },
+    Entry { name: "table", lower: table::lower, generating: false },
+    Entry { name: "where", lower: where_::lower, generating: false },
 ];
 
 /// Names of every command tripline runs.
 pub fn supported() -> impl Iterator<Item = &'static str> {
     COMMANDS.iter().map(|e| e.name)
+}
+
+/// Does tripline run `name`?
+pub fn is_supported(name: &str) -> bool {
+    COMMANDS.iter().any(|e| e.name == name)
 }
 
 /// Is `name` a generating command (may start a query after `|`)?
