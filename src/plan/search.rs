@@ -40,6 +40,8 @@ pub enum Pred {
     Term(TermMatcher),
     /// A subsearch; replaced by its results' terms when the search starts.
     Sub(Box<Plan>, Span),
+    /// A predicate compiled elsewhere (a KQL query).
+    Custom(std::sync::Arc<dyn Matcher>),
     /// `earliest=` / `latest=` time bounds.
     Time {
         /// `true` for earliest (`_time >= t`), false for latest (`_time < t`).
@@ -47,6 +49,15 @@ pub enum Pred {
         /// The modifier as written.
         spec: String,
     },
+}
+
+/// A record test compiled outside the search language (e.g. a KQL query), so it can be a
+/// scan predicate like any search.
+pub trait Matcher: std::fmt::Debug + Send + Sync {
+    /// Does the record match?
+    fn matches(&self, rec: &Record) -> bool;
+    /// One line for `explain`.
+    fn show(&self) -> String;
 }
 
 /// The right-hand side of `field op value`.
@@ -325,6 +336,7 @@ impl Pred {
             }),
             // Subsearches are resolved before a predicate is copied.
             Pred::Sub(..) => Pred::Or(vec![]),
+            Pred::Custom(m) => Pred::Custom(m.clone()),
             Pred::Time { earliest, spec } => Pred::Time {
                 earliest: *earliest,
                 spec: spec.clone(),
@@ -358,6 +370,7 @@ impl Pred {
                     .any(|s| t.matches_text(&s)),
             },
             Pred::Sub(..) => false,
+            Pred::Custom(m) => m.matches(rec),
             Pred::Time { earliest, spec } => {
                 let Some(t) = rec.get(&FieldRef::new("_time")).as_number() else {
                     return false;
@@ -393,6 +406,7 @@ impl Pred {
             }
             Pred::Term(t) => format!("{:?}", t.text),
             Pred::Sub(_, _) => "[subsearch]".into(),
+            Pred::Custom(m) => m.show(),
             Pred::Time { earliest, spec } => {
                 format!("{}={}", if *earliest { "earliest" } else { "latest" }, spec)
             }
