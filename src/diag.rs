@@ -180,11 +180,11 @@ pub fn from_diagnostic(d: &dyn miette::Diagnostic, kind: Kind) -> Diag {
     if let Some(h) = d.help() {
         out.help = Some(h.to_string());
     }
-    if let Some(mut labels) = d.labels() {
-        if let Some(l) = labels.next() {
-            out.span = Some(Span::new(l.offset(), l.offset() + l.len()));
-            out.label = l.label().map(str::to_string);
-        }
+    if let Some(mut labels) = d.labels()
+        && let Some(l) = labels.next()
+    {
+        out.span = Some(Span::new(l.offset(), l.offset() + l.len()));
+        out.label = l.label().map(str::to_string);
     }
     out
 }

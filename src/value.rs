@@ -347,7 +347,7 @@ mod tests {
 
     #[test]
     fn ordering_puts_numbers_first() {
-        let mut v = vec![
+        let mut v = [
             Value::str("b"),
             Value::str("10"),
             Value::Num(9.0),

@@ -1,6 +1,13 @@
 //! CLI tests: the contract of `tripline run`, `query`, `check` and `explain`
 //! (docs/cli.md), driven through the real binary.
 
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use assert_cmd::Command;
 use std::path::Path;
 
@@ -32,11 +39,20 @@ fn pst_rule_matches_expected_rows() {
         ])
         .output()
         .expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let expected = std::fs::read_to_string(root().join("tests/data/o365_pst_export/expected.ndjson")).expect("expected file");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let expected =
+        std::fs::read_to_string(root().join("tests/data/o365_pst_export/expected.ndjson"))
+            .expect("expected file");
     assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("1557 events read, 1557 parsed, 0 malformed; 12 result rows"), "{err}");
+    assert!(
+        err.contains("1557 events read, 1557 parsed, 0 malformed; 12 result rows"),
+        "{err}"
+    );
 }
 
 /// A manifest supplies sourcetype and source itself.
@@ -44,10 +60,19 @@ fn pst_rule_matches_expected_rows() {
 fn manifest_gives_metadata() {
     let out = tripline()
         .current_dir(root())
-        .args(["run", "rules/", "--data", "tests/data/o365_pst_export/manifest.yml", "--format", "ndjson"])
+        .args([
+            "run",
+            "rules/",
+            "--data",
+            "tests/data/o365_pst_export/manifest.yml",
+            "--format",
+            "ndjson",
+        ])
         .output()
         .expect("runs");
-    let expected = std::fs::read_to_string(root().join("tests/data/o365_pst_export/expected.ndjson")).expect("expected file");
+    let expected =
+        std::fs::read_to_string(root().join("tests/data/o365_pst_export/expected.ndjson"))
+            .expect("expected file");
     assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
 }
 
@@ -56,7 +81,16 @@ fn manifest_gives_metadata() {
 fn wrong_sourcetype_finds_nothing() {
     let out = tripline()
         .current_dir(root())
-        .args(["run", "rules/", "--data", "tests/data/o365_pst_export/o365_pst_export.json", "--sourcetype", "other", "--format", "ndjson"])
+        .args([
+            "run",
+            "rules/",
+            "--data",
+            "tests/data/o365_pst_export/o365_pst_export.json",
+            "--sourcetype",
+            "other",
+            "--format",
+            "ndjson",
+        ])
         .output()
         .expect("runs");
     assert!(out.status.success());
@@ -67,7 +101,11 @@ fn wrong_sourcetype_finds_nothing() {
 fn query_prints_bare_rows_and_counts_malformed_lines() {
     let dir = tempfile::tempdir().expect("tmp");
     let data = dir.path().join("e.ndjson");
-    std::fs::write(&data, "{\"a\":\"x\",\"n\":1}\nnot json\n{\"a\":\"y\",\"n\":2}\n{\"a\":\"X\",\"n\":3}\n").expect("write");
+    std::fs::write(
+        &data,
+        "{\"a\":\"x\",\"n\":1}\nnot json\n{\"a\":\"y\",\"n\":2}\n{\"a\":\"X\",\"n\":3}\n",
+    )
+    .expect("write");
     let out = tripline()
         .args(["query", "a=x | stats sum(n) as total count by a", "--data"])
         .arg(&data)
@@ -82,7 +120,10 @@ fn query_prints_bare_rows_and_counts_malformed_lines() {
     );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("e.ndjson:2: malformed JSON"), "{err}");
-    assert!(err.contains("4 events read, 3 parsed, 1 malformed"), "{err}");
+    assert!(
+        err.contains("4 events read, 3 parsed, 1 malformed"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -102,8 +143,17 @@ fn strict_makes_malformed_fatal_with_exit_3() {
 fn check_reports_span_in_json() {
     let dir = tempfile::tempdir().expect("tmp");
     let rule = dir.path().join("bad.yml");
-    std::fs::write(&rule, "name: Bad rule\nid: 1\nsearch: 'index=x | stats count by | eval y = (1 +'\n").expect("write");
-    let out = tripline().arg("check").arg(&rule).args(["--format", "json"]).output().expect("runs");
+    std::fs::write(
+        &rule,
+        "name: Bad rule\nid: 1\nsearch: 'index=x | stats count by | eval y = (1 +'\n",
+    )
+    .expect("write");
+    let out = tripline()
+        .arg("check")
+        .arg(&rule)
+        .args(["--format", "json"])
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(2));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let r = &doc["rules"][0];
@@ -123,10 +173,18 @@ fn check_unsupported_command_is_named() {
     let dir = tempfile::tempdir().expect("tmp");
     let rule = dir.path().join("r.yml");
     std::fs::write(&rule, "name: R\nsearch: 'x | iplocation src'\n").expect("write");
-    let out = tripline().arg("check").arg(&rule).args(["--format", "json"]).output().expect("runs");
+    let out = tripline()
+        .arg("check")
+        .arg(&rule)
+        .args(["--format", "json"])
+        .output()
+        .expect("runs");
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(doc["rules"][0]["status"], "unsupported");
-    assert_eq!(doc["rules"][0]["messages"][0]["code"], "tripline::plan::unsupported_command");
+    assert_eq!(
+        doc["rules"][0]["messages"][0]["code"],
+        "tripline::plan::unsupported_command"
+    );
     assert_eq!(doc["rules"][0]["messages"][0]["column"], 10 + 4);
 }
 
@@ -137,7 +195,9 @@ fn check_shipped_rules_are_ok() {
         .args(["check", "rules/"])
         .assert()
         .success()
-        .stdout(predicates::str::contains("0 parse_error, 0 unsupported, 0 invalid"));
+        .stdout(predicates::str::contains(
+            "0 parse_error, 0 unsupported, 0 invalid",
+        ));
 }
 
 #[test]

@@ -558,10 +558,16 @@ fn check_one(f: &Path, macros: &MacroSet) -> (String, &'static str, Vec<Diag>, O
     }
     // The worst problem decides: a parse error, then an invalid rule, then unsupported parts.
     let errors: Vec<&Diag> = diags.iter().filter(|d| d.is_error()).collect();
-    let status = [Kind::Parse, Kind::Invalid, Kind::Io, Kind::Runtime, Kind::Unsupported]
-        .iter()
-        .find_map(|k| errors.iter().find(|d| d.kind == *k).map(|d| status_of(d)))
-        .unwrap_or("ok");
+    let status = [
+        Kind::Parse,
+        Kind::Invalid,
+        Kind::Io,
+        Kind::Runtime,
+        Kind::Unsupported,
+    ]
+    .iter()
+    .find_map(|k| errors.iter().find(|d| d.kind == *k).map(|d| status_of(d)))
+    .unwrap_or("ok");
     (name, status, diags, Some(rule))
 }
 

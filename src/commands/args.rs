@@ -110,6 +110,6 @@ pub fn is_kw(t: &Tok, kw: &str) -> bool {
 }
 
 /// The text between two token positions of the command (e.g. a parenthesised expression).
-pub fn text_between<'a>(source: &'a str, start: usize, end: usize) -> &'a str {
+pub fn text_between(source: &str, start: usize, end: usize) -> &str {
     source.get(start..end).unwrap_or_default()
 }

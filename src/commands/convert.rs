@@ -105,11 +105,11 @@ pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
         let field_name = field_name.unwrap_or_default();
         i += 4;
         let mut out = field_name.clone();
-        if let (Some(kw), Some(new)) = (rest.get(i), rest.get(i + 1)) {
-            if is_kw(kw, "as") {
-                out = new.text().unwrap_or_default();
-                i += 2;
-            }
+        if let (Some(kw), Some(new)) = (rest.get(i), rest.get(i + 1))
+            && is_kw(kw, "as")
+        {
+            out = new.text().unwrap_or_default();
+            i += 2;
         }
         convs.push(Conversion {
             func,

@@ -35,13 +35,21 @@ struct Join {
     sub: Plan,
 }
 
-fn parse_bool(l: &Lower, v: Option<(String, crate::diag::Span)>, default: bool) -> Result<bool, Diag> {
+fn parse_bool(
+    l: &Lower,
+    v: Option<(String, crate::diag::Span)>,
+    default: bool,
+) -> Result<bool, Diag> {
     match v {
         None => Ok(default),
         Some((t, span)) => match t.to_ascii_lowercase().as_str() {
             "true" | "t" | "1" | "yes" => Ok(true),
             "false" | "f" | "0" | "no" => Ok(false),
-            _ => Err(l.error(span, "tripline::join::bool", format!("expected true or false, found `{t}`"))),
+            _ => Err(l.error(
+                span,
+                "tripline::join::bool",
+                format!("expected true or false, found `{t}`"),
+            )),
         },
     }
 }
@@ -65,12 +73,24 @@ pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
         Some((t, span)) => match t.to_ascii_lowercase().as_str() {
             "inner" => Type::Inner,
             "left" | "outer" => Type::Left,
-            _ => return Err(l.error(span, "tripline::join::type", format!("unknown join type `{t}`")).help("types: inner, left, outer")),
+            _ => {
+                return Err(l
+                    .error(
+                        span,
+                        "tripline::join::type",
+                        format!("unknown join type `{t}`"),
+                    )
+                    .help("types: inner, left, outer"));
+            }
         },
     };
     if parse_bool(l, s.get("usetime"), false)? {
-        return Err(Diag::error(Kind::Unsupported, "tripline::join::usetime", "`join usetime=true` is not supported yet")
-            .at(s.get("usetime").map(|x| x.1).unwrap_or(l.cmd.name_span)));
+        return Err(Diag::error(
+            Kind::Unsupported,
+            "tripline::join::usetime",
+            "`join usetime=true` is not supported yet",
+        )
+        .at(s.get("usetime").map(|x| x.1).unwrap_or(l.cmd.name_span)));
     }
     let max = super::args::number_opt(l, s.get("max"), 1)?;
     let overwrite = parse_bool(l, s.get("overwrite"), true)?;
@@ -83,36 +103,67 @@ pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
             TokKind::Str(_) => fields.push(t.text().unwrap_or_default()),
             TokKind::Sub { query: Some(q), .. } => {
                 if sub.is_some() {
-                    return Err(l.error(t.span, "tripline::join::subsearch", "`join` takes one subsearch"));
+                    return Err(l.error(
+                        t.span,
+                        "tripline::join::subsearch",
+                        "`join` takes one subsearch",
+                    ));
                 }
                 sub = Some(lower_query(q, l.text)?);
             }
-            _ => return Err(l.error(t.span, "tripline::join::syntax", "expected join field names and a [subsearch]")),
+            _ => {
+                return Err(l.error(
+                    t.span,
+                    "tripline::join::syntax",
+                    "expected join field names and a [subsearch]",
+                ));
+            }
         }
     }
     let Some(sub) = sub else {
         return Err(l
-            .error(l.cmd.span, "tripline::join::subsearch", "`join` needs a subsearch")
+            .error(
+                l.cmd.span,
+                "tripline::join::subsearch",
+                "`join` needs a subsearch",
+            )
             .help("for example `join user [search sourcetype=x | stats count by user]`"));
     };
-    Ok(Box::new(Join { kind, max, overwrite, fields, sub }))
+    Ok(Box::new(Join {
+        kind,
+        max,
+        overwrite,
+        fields,
+        sub,
+    }))
 }
 
 impl Step for Join {
     fn describe(&self) -> String {
         format!(
             "join type={} max={} overwrite={} on {}",
-            if self.kind == Type::Inner { "inner" } else { "left" },
+            if self.kind == Type::Inner {
+                "inner"
+            } else {
+                "left"
+            },
             self.max,
             self.overwrite,
-            if self.fields.is_empty() { "<common fields>".to_string() } else { self.fields.join(", ") }
+            if self.fields.is_empty() {
+                "<common fields>".to_string()
+            } else {
+                self.fields.join(", ")
+            }
         )
     }
     fn subplans(&self) -> Vec<&Plan> {
         vec![&self.sub]
     }
     fn start(&self, ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
-        let mut rows: Vec<_> = run(&self.sub, ctx)?.into_iter().map(Record::into_row).collect();
+        let mut rows: Vec<_> = run(&self.sub, ctx)?
+            .into_iter()
+            .map(Record::into_row)
+            .collect();
         let limit = ctx.limits.join_rows;
         if rows.len() > limit {
             ctx.warn(format!(
@@ -152,7 +203,13 @@ fn key(refs: &[FieldRef], r: &Record) -> Option<Vec<String>> {
     refs.iter()
         .map(|f| match r.get(f) {
             Value::Null => None,
-            v => Some(v.values().iter().filter_map(Value::to_text).collect::<Vec<_>>().join("\n")),
+            v => Some(
+                v.values()
+                    .iter()
+                    .filter_map(Value::to_text)
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
         })
         .collect()
 }
@@ -168,7 +225,9 @@ struct JoinOp<'a> {
 impl JoinOp<'_> {
     fn matches(&self, rec: &Record) -> Vec<usize> {
         if !self.refs.is_empty() {
-            return key(&self.refs, rec).and_then(|k| self.index.get(&k).cloned()).unwrap_or_default();
+            return key(&self.refs, rec)
+                .and_then(|k| self.index.get(&k).cloned())
+                .unwrap_or_default();
         }
         // No field list: every field both sides have must be equal.
         let common: Vec<FieldRef> = self
@@ -180,9 +239,16 @@ impl JoinOp<'_> {
         if common.is_empty() {
             return Vec::new();
         }
-        let Some(k) = key(&common, rec) else { return Vec::new() };
+        let Some(k) = key(&common, rec) else {
+            return Vec::new();
+        };
         (0..self.rows.len())
-            .filter(|i| self.rows.get(*i).and_then(|r| key(&common, r)).is_some_and(|rk| rk == k))
+            .filter(|i| {
+                self.rows
+                    .get(*i)
+                    .and_then(|r| key(&common, r))
+                    .is_some_and(|rk| rk == k)
+            })
             .collect()
     }
 }
@@ -202,7 +268,9 @@ impl Operator for JoinOp<'_> {
                 continue;
             }
             for i in hits {
-                let Some(sub) = self.rows.get(i) else { continue };
+                let Some(sub) = self.rows.get(i) else {
+                    continue;
+                };
                 let mut merged = rec.clone();
                 for (k, v) in &sub.fields {
                     if self.spec.overwrite || merged.get_name(k).is_null() {

@@ -275,14 +275,14 @@ impl State {
                                 *lo = lo.min(x);
                             }
                         }
-                    } else if f != Func::Range {
-                        if let Some(t) = v.to_text() {
-                            *text = Some(match text.take() {
-                                None => t,
-                                Some(cur) if want_max => cur.max(t),
-                                Some(cur) => cur.min(t),
-                            });
-                        }
+                    } else if f != Func::Range
+                        && let Some(t) = v.to_text()
+                    {
+                        *text = Some(match text.take() {
+                            None => t,
+                            Some(cur) if want_max => cur.max(t),
+                            Some(cur) => cur.min(t),
+                        });
                     }
                 }
             }

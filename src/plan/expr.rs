@@ -104,17 +104,17 @@ fn compile_call(name: &str, args: &[Expr], span: Span) -> Result<CExpr, Diag> {
     }
     let cargs: Vec<CExpr> = args.iter().map(compile).collect::<Result<_, _>>()?;
     let mut regex = None;
-    if let Some(i) = def.regex_arg {
-        if let (Some(CExpr::Lit(Value::Str(pat))), Some(a)) = (cargs.get(i), args.get(i)) {
-            regex = Some(compile_regex(pat).map_err(|m| {
-                Diag::error(
-                    Kind::Invalid,
-                    "tripline::eval::regex",
-                    format!("invalid regular expression: {m}"),
-                )
-                .at(a.span)
-            })?);
-        }
+    if let Some(i) = def.regex_arg
+        && let (Some(CExpr::Lit(Value::Str(pat))), Some(a)) = (cargs.get(i), args.get(i))
+    {
+        regex = Some(compile_regex(pat).map_err(|m| {
+            Diag::error(
+                Kind::Invalid,
+                "tripline::eval::regex",
+                format!("invalid regular expression: {m}"),
+            )
+            .at(a.span)
+        })?);
     }
     Ok(CExpr::Call {
         def,
@@ -302,7 +302,7 @@ impl CExpr {
                 }
                 let found = list.iter().any(|item| {
                     let w = item.eval(rec, ctx);
-                    any_pair(&v, &w, |a, b| equal(a, b))
+                    any_pair(&v, &w, equal)
                 });
                 Value::Bool(found != *negated)
             }

@@ -92,7 +92,9 @@ pub fn lower_all(q: &Query, text: &str) -> Result<Plan, Vec<Diag>> {
             }
         },
         Some((i, first)) => {
-            if !crate::commands::is_generating(&first.name) && crate::commands::is_supported(&first.name) {
+            if !crate::commands::is_generating(&first.name)
+                && crate::commands::is_supported(&first.name)
+            {
                 errors.push(
                     Diag::error(
                         Kind::Invalid,
@@ -104,7 +106,11 @@ pub fn lower_all(q: &Query, text: &str) -> Result<Plan, Vec<Diag>> {
                 );
                 None
             } else {
-                match crate::commands::lower(&Lower { cmd: first, index: i, text }) {
+                match crate::commands::lower(&Lower {
+                    cmd: first,
+                    index: i,
+                    text,
+                }) {
                     Ok(step) => Some(Source::Generate(step)),
                     Err(d) => {
                         errors.push(d);
@@ -116,7 +122,11 @@ pub fn lower_all(q: &Query, text: &str) -> Result<Plan, Vec<Diag>> {
     };
     let mut steps = Vec::new();
     for (i, cmd) in commands {
-        match crate::commands::lower(&Lower { cmd, index: i, text }) {
+        match crate::commands::lower(&Lower {
+            cmd,
+            index: i,
+            text,
+        }) {
             Ok(s) => steps.push(s),
             Err(d) => errors.push(d),
         }

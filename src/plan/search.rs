@@ -95,10 +95,10 @@ impl ValueMatcher {
         let Some(text) = v.to_text() else {
             return false;
         };
-        if let Some((net, bits)) = self.cidr {
-            if let Ok(ip) = text.parse::<IpAddr>() {
-                return in_cidr(ip, net, bits);
-            }
+        if let Some((net, bits)) = self.cidr
+            && let Ok(ip) = text.parse::<IpAddr>()
+        {
+            return in_cidr(ip, net, bits);
         }
         if self.case_sensitive {
             glob_match(&self.text, &text)

@@ -114,7 +114,8 @@ pub fn compile_all(query: &str, macros: &MacroSet) -> Result<Compiled, Vec<Diag>
         d
     };
     let ast = parse_query(&text).map_err(|d| vec![map_back(d)])?;
-    let plan = plan::lower_all(&ast, &text).map_err(|all| all.into_iter().map(map_back).collect::<Vec<_>>())?;
+    let plan = plan::lower_all(&ast, &text)
+        .map_err(|all| all.into_iter().map(map_back).collect::<Vec<_>>())?;
     Ok(Compiled {
         expanded: text,
         plan,
