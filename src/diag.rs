@@ -82,6 +82,8 @@ pub struct Diag {
     pub label: Option<String>,
     /// How to fix it.
     pub help: Option<String>,
+    /// For problems in a rule file outside its search (metadata): 1-based line and column.
+    pub file_pos: Option<(usize, usize)>,
 }
 
 impl Diag {
@@ -99,6 +101,7 @@ impl Diag {
             span: None,
             label: None,
             help: None,
+            file_pos: None,
         }
     }
     /// A warning.
@@ -111,11 +114,17 @@ impl Diag {
             span: None,
             label: None,
             help: None,
+            file_pos: None,
         }
     }
     /// Attach a span.
     pub fn at(mut self, span: Span) -> Diag {
         self.span = Some(span);
+        self
+    }
+    /// Attach a position in the rule file.
+    pub fn at_file(mut self, pos: Option<(usize, usize)>) -> Diag {
+        self.file_pos = pos;
         self
     }
     /// Attach a label shown under the caret.

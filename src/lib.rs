@@ -2,6 +2,7 @@
 //!
 //! Stages (see docs/ARCHITECTURE.md): load → expand → parse → plan → read → execute → report.
 
+pub mod attack;
 pub mod cli;
 pub mod commands;
 pub mod diag;
@@ -11,6 +12,7 @@ pub mod functions;
 pub mod plan;
 pub mod record;
 pub mod rule;
+pub mod suite;
 pub mod syntax;
 pub mod time;
 pub mod value;

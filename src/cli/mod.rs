@@ -33,6 +33,44 @@ enum Cmd {
     Check(CheckArgs),
     /// Print a rule's (or a query's) plan.
     Explain(ExplainArgs),
+    /// Run the rules' tests (`tests:` blocks) and compare with their expectations.
+    Test(TestArgs),
+    /// Write an ATT&CK Navigator layer of the techniques the rules cover.
+    Coverage(CoverageArgs),
+}
+
+#[derive(Args, Debug)]
+struct TestArgs {
+    /// Rule files or folders (default: `rules/`).
+    rules: Vec<PathBuf>,
+    /// Macro files or folders (default: `macros.yml` beside the rules). Repeatable.
+    #[arg(long)]
+    macros: Vec<PathBuf>,
+    /// Sourcetype table (default: `sourcetypes.yml` beside the rules).
+    #[arg(long)]
+    sourcetypes: Option<PathBuf>,
+    /// A local checkout of splunk/attack_data, for tests whose data is an attack_data URL.
+    #[arg(long)]
+    attack_data: Option<PathBuf>,
+    /// Write JUnit XML here.
+    #[arg(long)]
+    junit: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+    format: CheckFormat,
+    /// The search time for `now()` (epoch or ISO 8601).
+    #[arg(long)]
+    now: Option<String>,
+}
+
+#[derive(Args, Debug)]
+struct CoverageArgs {
+    /// Rule files or folders.
+    #[arg(required = true)]
+    rules: Vec<PathBuf>,
+    /// Write the ATT&CK Navigator layer (JSON) here.
+    #[arg(long)]
+    navigator: Option<PathBuf>,
 }
 
 /// Output formats of `run` and `query`.
@@ -100,6 +138,9 @@ struct RunArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+    /// Print the risk events (RBA) the results create instead of the results.
+    #[arg(long)]
+    risk: bool,
 }
 
 #[derive(Args, Debug)]
@@ -159,6 +200,8 @@ pub fn main() -> ExitCode {
         Cmd::Query(a) => cmd_query(&a),
         Cmd::Check(a) => cmd_check(&a),
         Cmd::Explain(a) => cmd_explain(&a),
+        Cmd::Test(a) => cmd_test(&a),
+        Cmd::Coverage(a) => cmd_coverage(&a),
     };
     ExitCode::from(code)
 }
@@ -345,6 +388,7 @@ fn cmd_run(a: &RunArgs) -> u8 {
     ctx.limits.join_rows = a.data.join_max_rows;
     let mut worst = 0u8;
     let mut results: Vec<(String, Vec<crate::record::Record>)> = Vec::new();
+    let mut risk: Vec<(String, Vec<crate::record::Record>)> = Vec::new();
     for f in &files {
         let rule = match load::rule(f) {
             Ok(r) => r,
@@ -368,7 +412,19 @@ fn cmd_run(a: &RunArgs) -> u8 {
             }
         };
         match run_plan(&compiled.plan, &ctx) {
-            Ok(rows) => results.push((rule.display_name(), rows)),
+            Ok(rows) => {
+                if a.risk {
+                    let events = rule::risk::risk_events(&rule, &rows, ctx.eval.now);
+                    risk.push((
+                        rule.display_name(),
+                        events
+                            .into_iter()
+                            .map(crate::record::Record::from_row)
+                            .collect(),
+                    ));
+                }
+                results.push((rule.display_name(), rows));
+            }
             Err(d) => {
                 report(&d, "", None);
                 worst = worst.max(exit_code(&d));
@@ -376,7 +432,20 @@ fn cmd_run(a: &RunArgs) -> u8 {
         }
     }
     let total = results.iter().map(|(_, r)| r.len()).sum();
-    if let Err(e) = output::print_rule_results(&results, a.format) {
+    let printed = if a.risk {
+        // One flat object per risk event (ndjson), or the events as rows.
+        match a.format {
+            Format::Ndjson | Format::Json => {
+                let all: Vec<crate::record::Record> =
+                    risk.into_iter().flat_map(|(_, r)| r).collect();
+                output::print_rows(&all, a.format)
+            }
+            _ => output::print_rule_results(&risk, a.format),
+        }
+    } else {
+        output::print_rule_results(&results, a.format)
+    };
+    if let Err(e) = printed {
         eprintln!("error: cannot write output: {e}");
         return 3;
     }
@@ -454,8 +523,51 @@ fn cmd_check(a: &CheckArgs) -> u8 {
             .into_iter()
             .map(|k| (k, 0))
             .collect();
+    let mut seen_ids: std::collections::HashMap<String, PathBuf> = std::collections::HashMap::new();
+    let mut seen_names: std::collections::HashMap<String, PathBuf> =
+        std::collections::HashMap::new();
     for f in &files {
-        let (name, status, diags, rule) = check_one(f, &macros);
+        let (name, mut status, mut diags, rule) = check_one(f, &macros);
+        if let Some(r) = &rule {
+            let text = std::fs::read_to_string(f).unwrap_or_default();
+            if let Some(id) = r.id_text() {
+                if let Some(first) = seen_ids.get(&id) {
+                    diags.push(
+                        Diag::error(
+                            Kind::Invalid,
+                            "tripline::rule::duplicate_id",
+                            format!("id `{id}` is also used by `{}`", first.display()),
+                        )
+                        .at_file(
+                            text.lines()
+                                .position(|l| l.starts_with("id:"))
+                                .map(|i| (i + 1, 1)),
+                        ),
+                    );
+                } else {
+                    seen_ids.insert(id, f.clone());
+                }
+            }
+            if let Some(n) = &r.name {
+                if let Some(first) = seen_names.get(n) {
+                    diags.push(
+                        Diag::error(
+                            Kind::Invalid,
+                            "tripline::rule::duplicate_name",
+                            format!("name `{n}` is also used by `{}`", first.display()),
+                        )
+                        .at_file(
+                            text.lines()
+                                .position(|l| l.starts_with("name:"))
+                                .map(|i| (i + 1, 1)),
+                        ),
+                    );
+                } else {
+                    seen_names.insert(n.clone(), f.clone());
+                }
+            }
+            status = worst_status(&diags);
+        }
         *counts.entry(status).or_insert(0) += 1;
         entries.push((f.clone(), name, status, diags, rule));
     }
@@ -468,9 +580,14 @@ fn cmd_check(a: &CheckArgs) -> u8 {
                         "file": f.display().to_string(),
                         "name": name,
                         "status": status,
+                        "attack": rule.as_ref().map(|r| r.attack_ids().iter().map(|id| {
+                            let t = crate::attack::technique(id);
+                            serde_json::json!({"id": id, "name": t.map(|t| t.name.clone()), "tactics": t.map(|t| t.tactics.clone())})
+                        }).collect::<Vec<_>>()).unwrap_or_default(),
                         "messages": diags.iter().map(|d| {
-                            let (line, column) = match (d.span, rule) {
-                                (Some(s), Some(r)) => r.file_position(s.start),
+                            let (line, column) = match (d.span, rule, d.file_pos) {
+                                (_, _, Some(p)) => p,
+                                (Some(s), Some(r), None) => r.file_position(s.start),
                                 _ => (1, 1),
                             };
                             serde_json::json!({
@@ -501,6 +618,10 @@ fn cmd_check(a: &CheckArgs) -> u8 {
                 for d in diags {
                     let src = rule.as_ref().and_then(|r| r.search.clone());
                     let label = match (d.span, rule) {
+                        _ if d.file_pos.is_some() => {
+                            let (l, c) = d.file_pos.unwrap_or((1, 1));
+                            format!("{}:{l}:{c}", f.display())
+                        }
                         (Some(s), Some(r)) => {
                             let (l, c) = r.file_position(s.start);
                             format!("{}:{l}:{c} (search)", f.display())
@@ -553,12 +674,27 @@ fn check_one(f: &Path, macros: &MacroSet) -> (String, &'static str, Vec<Diag>, O
         ));
         return (name, "invalid", diags, Some(rule));
     };
-    if let Err(all) = rule::compile_all(&search, macros) {
-        diags.extend(all);
+    let file_text = std::fs::read_to_string(f).unwrap_or_default();
+    match rule::compile_all(&search, macros) {
+        Ok(c) => diags.extend(rule::lint::lint(
+            &rule,
+            &file_text,
+            Some(&c.plan.outputs()),
+            Some(&c.expanded),
+        )),
+        Err(all) => {
+            diags.extend(all);
+            diags.extend(rule::lint::lint(&rule, &file_text, None, None));
+        }
     }
-    // The worst problem decides: a parse error, then an invalid rule, then unsupported parts.
+    let status = worst_status(&diags);
+    (name, status, diags, Some(rule))
+}
+
+/// The worst problem decides: a parse error, then an invalid rule, then unsupported parts.
+fn worst_status(diags: &[Diag]) -> &'static str {
     let errors: Vec<&Diag> = diags.iter().filter(|d| d.is_error()).collect();
-    let status = [
+    [
         Kind::Parse,
         Kind::Invalid,
         Kind::Io,
@@ -567,8 +703,180 @@ fn check_one(f: &Path, macros: &MacroSet) -> (String, &'static str, Vec<Diag>, O
     ]
     .iter()
     .find_map(|k| errors.iter().find(|d| d.kind == *k).map(|d| status_of(d)))
-    .unwrap_or("ok");
-    (name, status, diags, Some(rule))
+    .unwrap_or("ok")
+}
+
+fn cmd_test(a: &TestArgs) -> u8 {
+    let paths = if a.rules.is_empty() {
+        vec![PathBuf::from("rules")]
+    } else {
+        a.rules.clone()
+    };
+    let files = match load::rule_files(&paths) {
+        Ok(f) => f,
+        Err(d) => {
+            report(&d, "", None);
+            return exit_code(&d);
+        }
+    };
+    let macros = match load_macros(&a.macros, &paths) {
+        Ok(m) => m,
+        Err(d) => {
+            report(&d, "", None);
+            return exit_code(&d);
+        }
+    };
+    let mut sourcetypes = Sourcetypes::default();
+    let st_files = match &a.sourcetypes {
+        Some(p) => vec![p.clone()],
+        None => beside(&paths, "sourcetypes.yml"),
+    };
+    for f in st_files {
+        if let Err(d) = load::sourcetypes(&f, &mut sourcetypes) {
+            report(&d, "", None);
+            return exit_code(&d);
+        }
+    }
+    let now = match &a.now {
+        Some(n) => match crate::time::parse_timestamp(n, &Zone::Utc) {
+            Some(t) => Some(t),
+            None => {
+                eprintln!("error: bad `--now`: `{n}` is not a time");
+                return 2;
+            }
+        },
+        None => None,
+    };
+    let opts = crate::suite::Options {
+        attack_data: a.attack_data.clone(),
+        now,
+    };
+    let mut outcomes = Vec::new();
+    for f in &files {
+        match load::rule(f) {
+            Ok(r) => outcomes.extend(crate::suite::run_rule(&r, &macros, &sourcetypes, &opts)),
+            Err(d) => outcomes.push(crate::suite::Outcome {
+                file: f.clone(),
+                rule: f.display().to_string(),
+                test: "load".into(),
+                verdict: crate::suite::Verdict::Fail(vec![d.message]),
+                millis: 0.0,
+                rows: 0,
+            }),
+        }
+    }
+    let (pass, fail, skip) = crate::suite::counts(&outcomes);
+    match a.format {
+        CheckFormat::Json => {
+            let list: Vec<serde_json::Value> = outcomes
+                .iter()
+                .map(|o| {
+                    let (verdict, reasons) = match &o.verdict {
+                        crate::suite::Verdict::Pass => ("pass", Vec::new()),
+                        crate::suite::Verdict::Fail(r) => ("fail", r.clone()),
+                        crate::suite::Verdict::Skip(r) => ("skip", vec![r.clone()]),
+                    };
+                    serde_json::json!({"file": o.file.display().to_string(), "rule": o.rule, "test": o.test,
+                        "verdict": verdict, "reasons": reasons, "rows": o.rows, "millis": o.millis})
+                })
+                .collect();
+            let doc = serde_json::json!({"tests": list, "summary": {"passed": pass, "failed": fail, "skipped": skip}});
+            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        }
+        CheckFormat::Human => {
+            for o in &outcomes {
+                match &o.verdict {
+                    crate::suite::Verdict::Pass => {
+                        println!(
+                            "PASS  {} :: {} ({} rows, {:.1} ms)",
+                            o.rule, o.test, o.rows, o.millis
+                        )
+                    }
+                    crate::suite::Verdict::Skip(why) => {
+                        println!("SKIP  {} :: {} ({why})", o.rule, o.test)
+                    }
+                    crate::suite::Verdict::Fail(why) => {
+                        println!(
+                            "FAIL  {} :: {} ({} rows, {:.1} ms)",
+                            o.rule, o.test, o.rows, o.millis
+                        );
+                        for w in why {
+                            println!("      {w}");
+                        }
+                    }
+                }
+            }
+            if skip > 0 {
+                println!("{pass} passed, {fail} failed, {skip} skipped");
+            } else {
+                println!("{pass} passed, {fail} failed");
+            }
+        }
+    }
+    if let Some(j) = &a.junit {
+        if let Err(e) = std::fs::write(j, crate::suite::junit(&outcomes)) {
+            eprintln!("error: cannot write `{}`: {e}", j.display());
+            return 3;
+        }
+    }
+    u8::from(fail > 0)
+}
+
+fn cmd_coverage(a: &CoverageArgs) -> u8 {
+    let files = match load::rule_files(&a.rules) {
+        Ok(f) => f,
+        Err(d) => {
+            report(&d, "", None);
+            return exit_code(&d);
+        }
+    };
+    let mut by_tech: std::collections::BTreeMap<String, Vec<String>> =
+        std::collections::BTreeMap::new();
+    for f in &files {
+        let Ok(r) = load::rule(f) else { continue };
+        for id in r.attack_ids() {
+            by_tech.entry(id).or_default().push(r.display_name());
+        }
+    }
+    println!("{:<11} {:<45} rules", "technique", "name");
+    for (id, rules) in &by_tech {
+        let name = crate::attack::technique(id).map_or("(unknown)", |t| t.name.as_str());
+        println!("{id:<11} {name:<45} {}", rules.len());
+    }
+    if let Some(path) = &a.navigator {
+        let max = by_tech.values().map(Vec::len).max().unwrap_or(1);
+        let techniques: Vec<serde_json::Value> = by_tech
+            .iter()
+            .map(|(id, rules)| {
+                serde_json::json!({
+                    "techniqueID": id,
+                    "score": rules.len(),
+                    "comment": rules.join("; "),
+                    "enabled": true,
+                })
+            })
+            .collect();
+        let layer = serde_json::json!({
+            "name": "tripline coverage",
+            "versions": {"attack": "18", "navigator": "5.1.0", "layer": "4.5"},
+            "domain": "enterprise-attack",
+            "description": format!("{} rules, {} techniques", files.len(), by_tech.len()),
+            "techniques": techniques,
+            "gradient": {"colors": ["#ffffff", "#66b1ff"], "minValue": 0, "maxValue": max},
+            "legendItems": [],
+            "showTacticRowBackground": false,
+            "selectTechniquesAcrossTactics": true,
+            "selectSubtechniquesWithParent": false,
+        });
+        if let Err(e) = std::fs::write(
+            path,
+            serde_json::to_string_pretty(&layer).unwrap_or_default(),
+        ) {
+            eprintln!("error: cannot write `{}`: {e}", path.display());
+            return 3;
+        }
+    }
+    0
 }
 
 fn cmd_explain(a: &ExplainArgs) -> u8 {

@@ -84,14 +84,22 @@ pub fn number_opt(l: &Lower, v: Option<(String, Span)>, default: usize) -> Resul
     }
 }
 
-/// A list of names (words or quoted strings) separated by spaces or commas.
+/// A list of names (words or quoted strings) separated by spaces or commas. Pieces written
+/// without space between them form one name, as in Splunk: `"Web".*` is `Web.*`,
+/// `predicted(x)` is one field name.
 pub fn name_list(l: &Lower, toks: &[&Tok]) -> Result<Vec<(String, Span)>, Diag> {
-    let mut out = Vec::new();
+    let mut out: Vec<(String, Span)> = Vec::new();
+    let mut last_end: Option<usize> = None;
     for t in toks {
-        match &t.kind {
-            TokKind::Comma => {}
-            TokKind::Word(w) => out.push((w.clone(), t.span)),
-            TokKind::Str(_) => out.push((t.text().unwrap_or_default(), t.span)),
+        let piece = match &t.kind {
+            TokKind::Comma => {
+                last_end = None;
+                continue;
+            }
+            TokKind::Word(w) => w.clone(),
+            TokKind::Str(_) => t.text().unwrap_or_default(),
+            TokKind::LParen => "(".to_string(),
+            TokKind::RParen => ")".to_string(),
             _ => {
                 return Err(l.error(
                     t.span,
@@ -99,7 +107,15 @@ pub fn name_list(l: &Lower, toks: &[&Tok]) -> Result<Vec<(String, Span)>, Diag> 
                     format!("`{}` expects field names here", l.cmd.name),
                 ));
             }
+        };
+        match (last_end, out.last_mut()) {
+            (Some(end), Some((name, span))) if end == t.span.start => {
+                name.push_str(&piece);
+                *span = span.to(t.span);
+            }
+            _ => out.push((piece, t.span)),
         }
+        last_end = Some(t.span.end);
     }
     Ok(out)
 }

@@ -147,6 +147,12 @@ impl Step for Convert {
             parts.join(", ")
         )
     }
+    fn outputs(&self, mut input: crate::plan::Fields) -> crate::plan::Fields {
+        for c in &self.convs {
+            input.add(&c.out);
+        }
+        input
+    }
     fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
         Ok(Box::new(self))
     }

@@ -76,6 +76,15 @@ impl Step for Eval {
             .collect();
         format!("eval {}", parts.join(", "))
     }
+    fn outputs(&self, mut input: crate::plan::Fields) -> crate::plan::Fields {
+        for (t, _) in &self.assigns {
+            match t {
+                Target::Name(n) => input.add(n),
+                Target::Dynamic(_) => return crate::plan::Fields::Open(Vec::new()),
+            }
+        }
+        input
+    }
     fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
         Ok(Box::new(self))
     }

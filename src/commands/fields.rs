@@ -67,6 +67,27 @@ impl Step for Fields {
             self.names.join(", ")
         )
     }
+    fn outputs(&self, input: crate::plan::Fields) -> crate::plan::Fields {
+        use crate::plan::Fields;
+        match (input, self.remove) {
+            (Fields::Known(mut have), true) => {
+                have.retain(|h| !matches_any(&self.names, h));
+                Fields::Known(have)
+            }
+            (Fields::Open(mut have), true) => {
+                have.retain(|h| !matches_any(&self.names, h));
+                Fields::Open(have)
+            }
+            (Fields::Known(mut have), false) => {
+                have.retain(|h| h == "_time" || matches_any(&self.names, h));
+                Fields::Known(have)
+            }
+            (Fields::Open(_), false) if self.names.iter().any(|n| n.contains('*')) => {
+                Fields::Open(Vec::new())
+            }
+            (Fields::Open(_), false) => Fields::Known(self.names.clone()),
+        }
+    }
     fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
         Ok(Box::new(self))
     }

@@ -156,6 +156,23 @@ impl Step for Join {
             }
         )
     }
+    fn outputs(&self, input: crate::plan::Fields) -> crate::plan::Fields {
+        use crate::plan::Fields;
+        match (input, self.sub.outputs()) {
+            (Fields::Known(mut a), Fields::Known(b)) => {
+                for n in b {
+                    if !a.contains(&n) {
+                        a.push(n);
+                    }
+                }
+                Fields::Known(a)
+            }
+            (Fields::Known(mut a) | Fields::Open(mut a), Fields::Open(b) | Fields::Known(b)) => {
+                a.extend(b);
+                Fields::Open(a)
+            }
+        }
+    }
     fn subplans(&self) -> Vec<&Plan> {
         vec![&self.sub]
     }

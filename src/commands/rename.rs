@@ -4,12 +4,12 @@
 //! field that does not exist onto an existing one removes the existing one (Splunk's documented
 //! behaviour: it is not a merge).
 
-use super::args::{is_kw, tokens};
+use super::args::{name_list, tokens};
 use crate::diag::Diag;
 use crate::exec::ExecCtx;
 use crate::plan::{Lower, Operator, Step};
 use crate::record::Record;
-use crate::syntax::ast::{Tok, TokKind};
+use crate::syntax::ast::Tok;
 use crate::value::{Value, wildcard_captures};
 
 #[derive(Debug)]
@@ -18,44 +18,36 @@ struct Rename {
 }
 
 pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
-    let toks: Vec<&Tok> = tokens(l)
-        .iter()
-        .filter(|t| !matches!(t.kind, TokKind::Comma))
-        .collect();
+    let all: Vec<&Tok> = tokens(l).iter().collect();
+    let names = name_list(l, &all)?;
     let mut pairs = Vec::new();
     let mut i = 0;
-    while let Some(from) = toks.get(i) {
-        let (Some(kw), Some(to)) = (toks.get(i + 1), toks.get(i + 2)) else {
+    while let Some((from, from_span)) = names.get(i) {
+        let (Some((kw, kw_span)), Some((to, to_span))) = (names.get(i + 1), names.get(i + 2))
+        else {
             return Err(l.error(
-                from.span,
+                *from_span,
                 "tripline::rename::syntax",
                 "expected `old AS new`",
             ));
         };
-        if !is_kw(kw, "as") {
+        if !kw.eq_ignore_ascii_case("as") {
             return Err(l.error(
-                kw.span,
+                *kw_span,
                 "tripline::rename::syntax",
                 "expected `AS` between the old and the new name",
             ));
         }
-        let (Some(a), Some(b)) = (from.text(), to.text()) else {
-            return Err(l.error(
-                from.span.to(to.span),
-                "tripline::rename::syntax",
-                "expected field names",
-            ));
-        };
-        if a.matches('*').count() != b.matches('*').count() && b.contains('*') {
+        if from.matches('*').count() != to.matches('*').count() && to.contains('*') {
             return Err(l
                 .error(
-                    from.span.to(to.span),
+                    from_span.to(*to_span),
                     "tripline::rename::wildcards",
                     "both names must have the same number of `*` wildcards",
                 )
                 .help("for example `rename Processes.* AS *`"));
         }
-        pairs.push((a, b));
+        pairs.push((from.clone(), to.clone()));
         i += 3;
     }
     if pairs.is_empty() {
@@ -88,6 +80,32 @@ impl Step for Rename {
             .map(|(a, b)| format!("{a} AS {b}"))
             .collect();
         format!("rename {}", parts.join(", "))
+    }
+    fn outputs(&self, input: crate::plan::Fields) -> crate::plan::Fields {
+        use crate::plan::Fields;
+        let rename = |mut have: Vec<String>| {
+            for (from, to) in &self.pairs {
+                have = have
+                    .into_iter()
+                    .map(|h| match wildcard_captures(from, &h) {
+                        Some(c) => fill(to, &c),
+                        None => h,
+                    })
+                    .collect();
+            }
+            have
+        };
+        match input {
+            Fields::Known(have) => Fields::Known(rename(have)),
+            Fields::Open(mut have) => {
+                for (_, to) in &self.pairs {
+                    if !to.contains('*') {
+                        have.push(to.clone());
+                    }
+                }
+                Fields::Open(rename(have))
+            }
+        }
     }
     fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
         Ok(Box::new(self))

@@ -519,6 +519,14 @@ impl Step for Stats {
     fn describe(&self) -> String {
         format!("stats {}", describe_aggs(&self.aggs, &self.by))
     }
+    fn outputs(&self, _input: crate::plan::Fields) -> crate::plan::Fields {
+        let names = self
+            .by
+            .iter()
+            .map(|f| f.name().to_string())
+            .chain(self.aggs.iter().map(|a| a.out.clone()));
+        crate::plan::Fields::Known(names.collect())
+    }
     fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
         Ok(Box::new(StatsOp {
             spec: self,

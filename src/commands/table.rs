@@ -34,6 +34,25 @@ impl Step for Table {
     fn describe(&self) -> String {
         format!("table {}", self.names.join(", "))
     }
+    fn outputs(&self, input: crate::plan::Fields) -> crate::plan::Fields {
+        match input {
+            crate::plan::Fields::Known(have) => crate::plan::Fields::Known(
+                have.into_iter()
+                    .filter(|h| self.names.iter().any(|n| wildcard_captures(n, h).is_some()))
+                    .collect(),
+            ),
+            crate::plan::Fields::Open(_) if self.names.iter().any(|n| n.contains('*')) => {
+                crate::plan::Fields::Open(
+                    self.names
+                        .iter()
+                        .filter(|n| !n.contains('*'))
+                        .cloned()
+                        .collect(),
+                )
+            }
+            crate::plan::Fields::Open(_) => crate::plan::Fields::Known(self.names.clone()),
+        }
+    }
     fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
         Ok(Box::new(self))
     }

@@ -236,10 +236,56 @@ fn unknown_function(name: &str, span: Span) -> Diag {
 /// Compile a regex with Splunk's (PCRE) flavour as far as the `regex` crate allows:
 /// `(?<name>…)` named groups are accepted as is.
 pub fn compile_regex(pat: &str) -> Result<Regex, String> {
-    regex::RegexBuilder::new(pat)
+    regex::RegexBuilder::new(&pcre_braces(pat))
         .size_limit(10 * (1 << 20))
         .build()
         .map_err(|e| e.to_string())
+}
+
+/// PCRE takes a `{` that does not start a repetition (`{2}`, `{2,}`, `{2,5}`) as a literal;
+/// the `regex` crate rejects it, so escape those.
+fn pcre_braces(pat: &str) -> String {
+    let chars: Vec<char> = pat.chars().collect();
+    let mut out = String::with_capacity(pat.len());
+    let mut in_class = false;
+    let mut i = 0;
+    while let Some(&c) = chars.get(i) {
+        match c {
+            '\\' => {
+                out.push(c);
+                if let Some(&n) = chars.get(i + 1) {
+                    out.push(n);
+                }
+                i += 2;
+                continue;
+            }
+            '[' if !in_class => in_class = true,
+            ']' if in_class => in_class = false,
+            '{' if !in_class => {
+                let rest: String = chars
+                    .get(i + 1..)
+                    .unwrap_or_default()
+                    .iter()
+                    .take_while(|c| **c != '}')
+                    .collect();
+                let closed = chars.get(i + 1 + rest.len()) == Some(&'}');
+                let (a, b) = rest.split_once(',').unwrap_or((rest.as_str(), ""));
+                let repetition = closed
+                    && !a.is_empty()
+                    && a.chars().all(|c| c.is_ascii_digit())
+                    && b.chars().all(|c| c.is_ascii_digit());
+                if !repetition {
+                    out.push_str("\\{");
+                    i += 1;
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
 }
 
 impl CExpr {
@@ -521,5 +567,27 @@ pub fn is_boolean(e: &CExpr) -> bool {
         CExpr::Unary(UnOp::Not, _) | CExpr::In(..) => true,
         CExpr::Call { def, .. } => matches!(def.name, "true" | "false" | "isnull" | "isnotnull"),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pcre_literal_braces() {
+        assert_eq!(pcre_braces("({|%7b)(main)"), "(\\{|%7b)(main)");
+        assert_eq!(pcre_braces("a{2,3}b{4}"), "a{2,3}b{4}");
+        assert_eq!(pcre_braces("[{]x\\{"), "[{]x\\{");
+        assert!(compile_regex("(?i)({|%7b)(main|sys)").is_ok());
+    }
+
+    #[test]
+    fn like_matches_sql_wildcards() {
+        assert!(like("abc", "a%"));
+        assert!(like("abc", "a_c"));
+        assert!(!like("abc", "A%"));
+        assert!(like("", "%"));
+        assert!(!like("ab", "a_c"));
     }
 }

@@ -32,6 +32,32 @@ pub enum Source {
     Generate(Box<dyn Step>),
 }
 
+/// The fields a plan's results can have, as far as the plan tells.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fields {
+    /// Exactly these (after a transforming command, `table`, `fields +`).
+    Known(Vec<String>),
+    /// These, plus any field of the events.
+    Open(Vec<String>),
+}
+
+impl Fields {
+    /// Add a field name.
+    pub fn add(&mut self, name: &str) {
+        let (Fields::Known(v) | Fields::Open(v)) = self;
+        if !v.iter().any(|n| n == name) {
+            v.push(name.to_string());
+        }
+    }
+    /// Can a result have this field?
+    pub fn may_have(&self, name: &str) -> bool {
+        match self {
+            Fields::Open(_) => true,
+            Fields::Known(v) => v.iter().any(|n| n == name),
+        }
+    }
+}
+
 /// A lowered command.
 pub trait Step: std::fmt::Debug + Send + Sync {
     /// One line for `explain` (`stats count by a, b`).
@@ -39,6 +65,10 @@ pub trait Step: std::fmt::Debug + Send + Sync {
     /// Nested plans (subsearches), for `explain` and for running them.
     fn subplans(&self) -> Vec<&Plan> {
         Vec::new()
+    }
+    /// The fields of the results after this step, given those before it. Default: unchanged.
+    fn outputs(&self, input: Fields) -> Fields {
+        input
     }
     /// Create the runtime state.
     fn start(&self, ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag>;
@@ -145,6 +175,15 @@ fn scan_pred(cmd: &Command, text: &str) -> Result<Pred, Diag> {
 }
 
 impl Plan {
+    /// The fields the results can have.
+    pub fn outputs(&self) -> Fields {
+        let start = match &self.source {
+            Source::Scan(_) => Fields::Open(Vec::new()),
+            Source::Generate(s) => s.outputs(Fields::Open(Vec::new())),
+        };
+        self.steps.iter().fold(start, |f, s| s.outputs(f))
+    }
+
     /// A stable, readable tree of the plan (`tripline explain`).
     pub fn explain(&self) -> String {
         let mut out = String::new();

@@ -1,7 +1,9 @@
 //! Rules: security_content detection YAML, and compiling a query into a plan (stage: load,
 //! then expand → parse → plan).
 
+pub mod lint;
 pub mod load;
+pub mod risk;
 
 use crate::diag::{Diag, Kind, Span};
 use crate::plan::{self, Plan};
