@@ -50,7 +50,7 @@ fn pst_rule_matches_expected_rows() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("1557 events read, 1557 parsed, 0 malformed; 12 result rows"),
+        err.contains("1557 events read: 106 parsed, 0 malformed, 1451 skipped by the prefilter; 12 result rows"),
         "{err}"
     );
 }
@@ -121,7 +121,7 @@ fn query_prints_bare_rows_and_counts_malformed_lines() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("e.ndjson:2: malformed JSON"), "{err}");
     assert!(
-        err.contains("4 events read, 3 parsed, 1 malformed"),
+        err.contains("4 events read: 3 parsed, 1 malformed"),
         "{err}"
     );
 }
@@ -172,7 +172,11 @@ fn check_reports_span_in_json() {
 fn check_unsupported_command_is_named() {
     let dir = tempfile::tempdir().expect("tmp");
     let rule = dir.path().join("r.yml");
-    std::fs::write(&rule, "name: R\nsearch: 'x | iplocation src'\n").expect("write");
+    std::fs::write(
+        &rule,
+        "name: R\nid: 5f694cc4-a678-4a60-9410-bffca1b647dc\nsearch: 'x | iplocation src'\n",
+    )
+    .expect("write");
     let out = tripline()
         .arg("check")
         .arg(&rule)
@@ -185,6 +189,7 @@ fn check_unsupported_command_is_named() {
         doc["rules"][0]["messages"][0]["code"],
         "tripline::plan::unsupported_command"
     );
+    assert_eq!(doc["rules"][0]["messages"][0]["line"], 3);
     assert_eq!(doc["rules"][0]["messages"][0]["column"], 10 + 4);
 }
 

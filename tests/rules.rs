@@ -1,7 +1,12 @@
 //! The shipped rules' own tests, run through the same runner as `tripline test`, and the
 //! checks `tripline check` makes on deliberately broken rules (tests/broken_rules/).
 
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use assert_cmd::Command;
 use std::path::Path;
@@ -28,7 +33,9 @@ fn shipped_rule_tests_pass() {
             match o.verdict {
                 Verdict::Pass => ran += 1,
                 Verdict::Skip(_) => {}
-                Verdict::Fail(why) => failures.push(format!("{} :: {}: {}", o.rule, o.test, why.join("; "))),
+                Verdict::Fail(why) => {
+                    failures.push(format!("{} :: {}: {}", o.rule, o.test, why.join("; ")))
+                }
             }
         }
     }
@@ -38,11 +45,19 @@ fn shipped_rule_tests_pass() {
 
 #[test]
 fn cli_test_summary_and_exit_codes() {
-    let out = Command::cargo_bin("tripline").unwrap().current_dir(root()).args(["test", "rules/"]).output().unwrap();
+    let out = Command::cargo_bin("tripline")
+        .unwrap()
+        .current_dir(root())
+        .args(["test", "rules/"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
     // The attack_data URL test is skipped without --attack-data; the two local ones pass.
-    assert!(text.trim_end().ends_with("2 passed, 0 failed, 1 skipped"), "{text}");
+    assert!(
+        text.trim_end().ends_with("2 passed, 0 failed, 1 skipped"),
+        "{text}"
+    );
 }
 
 /// Breaking an expectation makes the test fail with a diff and exit code 1.
@@ -52,11 +67,25 @@ fn broken_expectation_fails_with_a_diff() {
     let rule = std::fs::read_to_string(root().join("rules/o365_pst_export_alert.yml")).unwrap();
     let rule = rule
         .replace("count: 12", "count: 13")
-        .replace("AlertEntityId: kenji.watanabe@contoso.com, count: 3", "AlertEntityId: kenji.watanabe@contoso.com, count: 4")
-        .replace("../tests/data/", &format!("{}/tests/data/", root().display()));
+        .replace(
+            "AlertEntityId: kenji.watanabe@contoso.com, count: 3",
+            "AlertEntityId: kenji.watanabe@contoso.com, count: 4",
+        )
+        .replace(
+            "../tests/data/",
+            &format!("{}/tests/data/", root().display()),
+        );
     std::fs::write(dir.path().join("r.yml"), rule).unwrap();
-    std::fs::copy(root().join("rules/macros.yml"), dir.path().join("macros.yml")).unwrap();
-    std::fs::copy(root().join("rules/sourcetypes.yml"), dir.path().join("sourcetypes.yml")).unwrap();
+    std::fs::copy(
+        root().join("rules/macros.yml"),
+        dir.path().join("macros.yml"),
+    )
+    .unwrap();
+    std::fs::copy(
+        root().join("rules/sourcetypes.yml"),
+        dir.path().join("sourcetypes.yml"),
+    )
+    .unwrap();
     let junit = dir.path().join("junit.xml");
     let out = Command::cargo_bin("tripline")
         .unwrap()
@@ -68,13 +97,25 @@ fn broken_expectation_fails_with_a_diff() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("FAIL  O365 PST export alert :: Local dataset"), "{text}");
+    assert!(
+        text.contains("FAIL  O365 PST export alert :: Local dataset"),
+        "{text}"
+    );
     assert!(text.contains("expected 13 rows, got 12"), "{text}");
-    assert!(text.contains("expected row 1 {\"Source\":\"Cloud App Security\""), "{text}");
+    assert!(
+        text.contains("expected row 1 {\"Source\":\"Cloud App Security\""),
+        "{text}"
+    );
     assert!(text.contains("closest (5/6 fields agree)"), "{text}");
-    assert!(text.trim_end().ends_with("1 passed, 1 failed, 1 skipped"), "{text}");
+    assert!(
+        text.trim_end().ends_with("1 passed, 1 failed, 1 skipped"),
+        "{text}"
+    );
     let xml = std::fs::read_to_string(junit).unwrap();
-    assert!(xml.contains("<testsuites name=\"tripline\" tests=\"3\" failures=\"1\" skipped=\"1\""), "{xml}");
+    assert!(
+        xml.contains("<testsuites name=\"tripline\" tests=\"3\" failures=\"1\" skipped=\"1\""),
+        "{xml}"
+    );
 }
 
 /// Every planted problem of tests/broken_rules/ is reported, at its line in the file.
@@ -90,9 +131,21 @@ fn check_reports_planted_problems() {
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let mut got = Vec::new();
     for r in doc["rules"].as_array().unwrap() {
-        let file = r["file"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
+        let file = r["file"]
+            .as_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_string();
         for m in r["messages"].as_array().unwrap() {
-            got.push(format!("{file}:{}:{} {} {}", m["line"], m["column"], m["severity"].as_str().unwrap(), m["code"].as_str().unwrap()));
+            got.push(format!(
+                "{file}:{}:{} {} {}",
+                m["line"],
+                m["column"],
+                m["severity"].as_str().unwrap(),
+                m["code"].as_str().unwrap()
+            ));
         }
     }
     let want = [
@@ -121,12 +174,24 @@ fn risk_events_for_the_pst_rule() {
     let out = Command::cargo_bin("tripline")
         .unwrap()
         .current_dir(root())
-        .args(["run", "rules/", "--data", "tests/data/all.yml", "--risk", "--format", "ndjson", "--now", "2025-03-06T00:00:00"])
+        .args([
+            "run",
+            "rules/",
+            "--data",
+            "tests/data/all.yml",
+            "--risk",
+            "--format",
+            "ndjson",
+            "--now",
+            "2025-03-06T00:00:00",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success());
-    let lines: Vec<serde_json::Value> =
-        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     // one risk object (Source) per result row
     assert_eq!(lines.len(), 12);
     let first = &lines[0];
@@ -137,8 +202,14 @@ fn risk_events_for_the_pst_rule() {
         first["risk_message"],
         "User Cloud App Security has exported a PST file from the search using this operation- AlertEntityGenerated with a severity of Informational"
     );
-    assert_eq!(first["annotations.mitre_attack.mitre_technique_id"], "T1114");
-    assert_eq!(first["annotations.mitre_attack.mitre_technique"], "Email Collection");
+    assert_eq!(
+        first["annotations.mitre_attack.mitre_technique_id"],
+        "T1114"
+    );
+    assert_eq!(
+        first["annotations.mitre_attack.mitre_technique"],
+        "Email Collection"
+    );
     assert_eq!(first["annotations.mitre_attack.mitre_tactic"], "Collection");
     // stats rows have no _time: the search time is used (2025-03-06T00:00:00Z)
     assert_eq!(first["_time"], 1741219200);

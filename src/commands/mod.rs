@@ -1,12 +1,18 @@
 //! The command registry (stage: plan). One file per command; this table is the only other
 //! place a command is named.
 
+mod bin;
 mod convert;
+mod dedup;
 mod eval;
 mod fields;
+mod fillnull;
 mod head;
 mod join;
+mod makeresults;
+mod mvexpand;
 mod rename;
+mod rex;
 mod search;
 mod sort;
 mod stats;
@@ -28,12 +34,19 @@ struct Entry {
 
 #[rustfmt::skip]
 static COMMANDS: &[Entry] = &[
+    Entry { name: "bin", lower: bin::lower, generating: false },
+    Entry { name: "bucket", lower: bin::lower, generating: false },
     Entry { name: "convert", lower: convert::lower, generating: false },
+    Entry { name: "dedup", lower: dedup::lower, generating: false },
     Entry { name: "eval", lower: eval::lower, generating: false },
     Entry { name: "fields", lower: fields::lower, generating: false },
+    Entry { name: "fillnull", lower: fillnull::lower, generating: false },
     Entry { name: "head", lower: head::lower, generating: false },
     Entry { name: "join", lower: join::lower, generating: false },
+    Entry { name: "makeresults", lower: makeresults::lower, generating: true },
+    Entry { name: "mvexpand", lower: mvexpand::lower, generating: false },
     Entry { name: "rename", lower: rename::lower, generating: false },
+    Entry { name: "rex", lower: rex::lower, generating: false },
     Entry { name: "search", lower: search::lower, generating: false },
     Entry { name: "sort", lower: sort::lower, generating: false },
     Entry { name: "stats", lower: stats::lower, generating: false },

@@ -7,6 +7,7 @@
 
 use super::{Event, FieldPath, Meta};
 use crate::diag::{Diag, Kind};
+use crate::plan::prefilter::Prefilter;
 use crate::time::{self, Zone};
 use serde_json::Value as Json;
 use serde_json::value::RawValue;
@@ -73,6 +74,8 @@ pub struct ReadStats {
     pub parsed: u64,
     /// Rejected (reported with file:line).
     pub malformed: u64,
+    /// Lines the literal prefilter proved cannot match (not parsed).
+    pub skipped: u64,
     /// Events without a readable `_time`.
     pub without_time: u64,
     /// The first problems, `file:line: message`.
@@ -125,6 +128,17 @@ impl Dataset {
         &self,
         sink: &mut dyn FnMut(Event) -> Result<(), Diag>,
     ) -> Result<ReadStats, Diag> {
+        self.for_each_filtered(None, sink)
+    }
+
+    /// Like [`Dataset::for_each`], skipping (and counting) lines the prefilter rules out.
+    /// With `strict`, the prefilter is not used, so that every line is validated.
+    pub fn for_each_filtered(
+        &self,
+        prefilter: Option<&Prefilter>,
+        sink: &mut dyn FnMut(Event) -> Result<(), Diag>,
+    ) -> Result<ReadStats, Diag> {
+        let prefilter = prefilter.filter(|p| !p.is_empty() && !self.cfg.strict);
         let mut stats = ReadStats::default();
         for input in &self.inputs {
             let meta = Arc::new(input.meta.clone());
@@ -135,6 +149,8 @@ impl Dataset {
             };
             let bytes = self.bytes(&input.path)?;
             let mut ctx = FileCtx {
+                prefilter,
+                scratch: Vec::new(),
                 origin,
                 meta,
                 rule: rule.as_ref(),
@@ -211,6 +227,8 @@ fn read_file(p: &Path) -> Result<Vec<u8>, Diag> {
 }
 
 struct FileCtx<'a> {
+    prefilter: Option<&'a Prefilter>,
+    scratch: Vec<u8>,
     origin: Arc<str>,
     meta: Arc<Meta>,
     rule: Option<&'a TimeRule>,
@@ -262,8 +280,11 @@ impl FileCtx<'_> {
             if text.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
+            if self.skip(text) {
+                continue;
+            }
             match std::str::from_utf8(text) {
-                Ok(s) => self.accept(s, n)?,
+                Ok(s) => self.accept_parsed(s, n)?,
                 Err(e) => {
                     self.stats.read += 1;
                     self.reject(n, &format!("invalid UTF-8: {e}"))?;
@@ -327,7 +348,27 @@ impl FileCtx<'_> {
         }
     }
 
+    /// Count and skip a line the prefilter rules out.
+    fn skip(&mut self, text: &[u8]) -> bool {
+        match self.prefilter {
+            Some(p) if !p.may_match(text, &mut self.scratch) => {
+                self.stats.read += 1;
+                self.stats.skipped += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
     fn accept(&mut self, text: &str, line: usize) -> Result<(), Diag> {
+        if self.skip(text.as_bytes()) {
+            return Ok(());
+        }
+        self.accept_parsed(text, line)
+    }
+
+    /// Parse a line that passed the prefilter.
+    fn accept_parsed(&mut self, text: &str, line: usize) -> Result<(), Diag> {
         self.stats.read += 1;
         let doc: Json = match serde_json::from_str(text) {
             Ok(d) => d,

@@ -49,6 +49,8 @@ pub struct ExecCtx<'a> {
     pub warnings: RefCell<Vec<String>>,
     /// What the first pass over the data saw (for the summary line).
     pub read_stats: RefCell<Option<ReadStats>>,
+    /// Skip lines the literal prefilter rules out (on by default).
+    pub prefilter: bool,
 }
 
 impl<'a> ExecCtx<'a> {
@@ -60,6 +62,7 @@ impl<'a> ExecCtx<'a> {
             limits: Limits::default(),
             warnings: RefCell::new(Vec::new()),
             read_stats: RefCell::new(None),
+            prefilter: true,
         }
     }
 
@@ -86,23 +89,30 @@ pub fn run(plan: &Plan, ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
             let pred = resolved.as_ref().unwrap_or(pred);
             let mut batch = Vec::with_capacity(BATCH);
             let mut failure: Option<Diag> = None;
-            let stats = ctx.data.for_each(&mut |event| {
-                let rec = Record::from_event(Arc::new(event));
-                if matches_pred(pred, &rec, ctx) {
-                    batch.push(rec);
-                    if batch.len() >= BATCH {
-                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                        match push_through(&mut ops, 0, full, ctx) {
-                            Ok(rows) => out.extend(rows),
-                            Err(e) => {
-                                failure = Some(e.clone());
-                                return Err(e);
+            let prefilter = if ctx.prefilter {
+                Some(crate::plan::prefilter::Prefilter::from_pred(pred))
+            } else {
+                None
+            };
+            let stats = ctx
+                .data
+                .for_each_filtered(prefilter.as_ref(), &mut |event| {
+                    let rec = Record::from_event(Arc::new(event));
+                    if matches_pred(pred, &rec, ctx) {
+                        batch.push(rec);
+                        if batch.len() >= BATCH {
+                            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                            match push_through(&mut ops, 0, full, ctx) {
+                                Ok(rows) => out.extend(rows),
+                                Err(e) => {
+                                    failure = Some(e.clone());
+                                    return Err(e);
+                                }
                             }
                         }
                     }
-                }
-                Ok(())
-            });
+                    Ok(())
+                });
             if let Some(e) = failure {
                 return Err(e);
             }

@@ -6,6 +6,7 @@
 //! step's [`Operator`]. Subsearches are nested plans.
 
 pub mod expr;
+pub mod prefilter;
 pub mod search;
 
 use crate::diag::{Diag, Kind, Span};

@@ -93,14 +93,13 @@ pub fn lint(
                 .get("tactic")
                 .and_then(|x| x.get("id"))
                 .and_then(Yaml::as_str)
+                && attack::tactic(tid).is_none()
             {
-                if attack::tactic(tid).is_none() {
-                    out.push(invalid(
-                        "tripline::attack::unknown_tactic",
-                        format!("unknown ATT&CK tactic `{tid}`"),
-                        locate(file_text, tid),
-                    ));
-                }
+                out.push(invalid(
+                    "tripline::attack::unknown_tactic",
+                    format!("unknown ATT&CK tactic `{tid}`"),
+                    locate(file_text, tid),
+                ));
             }
         }
     }

@@ -85,13 +85,29 @@ impl Rule {
         self.tags.as_ref()?.get(key)
     }
 
-    /// ATT&CK technique ids from `tags.mitre_attack_id`.
+    /// ATT&CK technique ids from `tags.mitre_attack_id` (security_content) and from
+    /// `threat[].technique[].id` / `.subtechnique[].id` (Elastic rules).
     pub fn attack_ids(&self) -> Vec<String> {
-        match self.tag("mitre_attack_id") {
+        let mut ids: Vec<String> = match self.tag("mitre_attack_id") {
             Some(Yaml::Sequence(s)) => s.iter().filter_map(|v| text(Some(v))).collect(),
             Some(v) => text(Some(v)).into_iter().collect(),
             None => Vec::new(),
+        };
+        if let Some(Yaml::Sequence(threat)) = self.extra.get("threat") {
+            for t in threat {
+                let Some(Yaml::Sequence(techs)) = t.get("technique") else {
+                    continue;
+                };
+                for tech in techs {
+                    ids.extend(text(tech.get("id")));
+                    if let Some(Yaml::Sequence(subs)) = tech.get("subtechnique") {
+                        ids.extend(subs.iter().filter_map(|s| text(s.get("id"))));
+                    }
+                }
+            }
         }
+        ids.dedup();
+        ids
     }
 
     /// Analytic stories from `tags.analytic_story`.
@@ -233,11 +249,11 @@ pub fn risk_events(rule: &Rule, rows: &[Record], now: f64) -> Vec<IndexMap<Strin
     let mut tactic_ids: Vec<String> = Vec::new();
     for t in &techniques {
         for short in &t.tactics {
-            if let Some(tac) = attack::tactic(short) {
-                if !tactic_names.contains(&tac.name) {
-                    tactic_names.push(tac.name.clone());
-                    tactic_ids.push(tac.id.clone());
-                }
+            if let Some(tac) = attack::tactic(short)
+                && !tactic_names.contains(&tac.name)
+            {
+                tactic_names.push(tac.name.clone());
+                tactic_ids.push(tac.id.clone());
             }
         }
     }

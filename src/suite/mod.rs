@@ -230,7 +230,7 @@ fn check(e: &Expect, rows: &[Record]) -> Vec<String> {
                         )
                     })
                     .collect();
-                scored.sort_by(|a, b| b.0.cmp(&a.0));
+                scored.sort_by_key(|s| std::cmp::Reverse(s.0));
                 for (score, r) in scored.into_iter().take(2).filter(|(s, _)| *s > 0) {
                     msg.push_str(&format!(
                         "\n      closest ({score}/{} fields agree): {}",
