@@ -245,3 +245,15 @@ fn undefined_macro_is_an_error_but_filter_macros_are_search_star() {
         .success()
         .stdout("scan \"x\"\nsearch *\n");
 }
+
+/// docs/functions.md is generated from the function library; regenerate it with
+/// `cargo run -- functions > docs/functions.md`.
+#[test]
+fn functions_doc_is_current() {
+    let out = tripline().arg("functions").output().expect("runs");
+    let doc = std::fs::read_to_string(root().join("docs/functions.md")).expect("docs/functions.md");
+    assert!(
+        String::from_utf8_lossy(&out.stdout) == doc,
+        "docs/functions.md is stale: run `cargo run -- functions > docs/functions.md`"
+    );
+}

@@ -37,6 +37,8 @@ enum Cmd {
     Test(TestArgs),
     /// Write an ATT&CK Navigator layer of the techniques the rules cover.
     Coverage(CoverageArgs),
+    /// Print the eval function reference (docs/functions.md) as Markdown.
+    Functions,
 }
 
 #[derive(Args, Debug)]
@@ -206,6 +208,10 @@ pub fn main() -> ExitCode {
         Cmd::Explain(a) => cmd_explain(&a),
         Cmd::Test(a) => cmd_test(&a),
         Cmd::Coverage(a) => cmd_coverage(&a),
+        Cmd::Functions => {
+            print!("{}", crate::functions::markdown());
+            0
+        }
     };
     ExitCode::from(code)
 }

@@ -1,5 +1,5 @@
-//! Conditional and informational functions: if, case, coalesce, isnull, isnotnull, null,
-//! true, false, validate, nullif, typeof.
+//! Conditional functions: if, case, coalesce, isnull, isnotnull, null, true, false.
+//! (`validate` and `nullif` are in `predicates`, `typeof` in `info`.)
 
 use super::FunctionDef;
 use crate::value::Value;
@@ -48,7 +48,10 @@ pub(super) static FUNCTIONS: &[FunctionDef] = &[
         max: None,
         regex_arg: None,
         summary: "`coalesce(a, b, …)`: the first argument that is not null.",
-        examples: &[("coalesce(missing_field, \"fallback\")", "\"fallback\"")],
+        examples: &[
+            ("coalesce(missing_field, \"fallback\")", "\"fallback\""),
+            ("coalesce(missing_field, null())", "null"),
+        ],
         imp: |c| {
             c.args
                 .iter()
@@ -84,7 +87,7 @@ pub(super) static FUNCTIONS: &[FunctionDef] = &[
         max: Some(0),
         regex_arg: None,
         summary: "`null()`: no value; assigning it removes the field.",
-        examples: &[("null()", "null")],
+        examples: &[("null()", "null"), ("isnull(null())", "true")],
         imp: |_| Value::Null,
     },
     FunctionDef {
@@ -93,7 +96,7 @@ pub(super) static FUNCTIONS: &[FunctionDef] = &[
         max: Some(0),
         regex_arg: None,
         summary: "`true()`: boolean true.",
-        examples: &[("true()", "true")],
+        examples: &[("true()", "true"), ("if(true(), 1, 2)", "1")],
         imp: |_| Value::Bool(true),
     },
     FunctionDef {
@@ -102,7 +105,7 @@ pub(super) static FUNCTIONS: &[FunctionDef] = &[
         max: Some(0),
         regex_arg: None,
         summary: "`false()`: boolean false.",
-        examples: &[("false()", "false")],
+        examples: &[("false()", "false"), ("if(false(), 1, 2)", "2")],
         imp: |_| Value::Bool(false),
     },
 ];

@@ -1,11 +1,18 @@
 //! The eval function library (stage: plan checks names and arity, execute calls them).
 //!
 //! One entry per function: name, arity, summary, examples and implementation. The examples
-//! run as tests (`tests/functions.rs`) and `docs/functions.md` is generated from the same
+//! run as tests (`tests` below) and `docs/functions.md` is generated from the same
 //! entries (`tripline functions --markdown`).
 
 mod conditional;
+mod convert;
+mod crypto;
+mod info;
+mod math;
+mod multivalue;
+mod predicates;
 mod text;
+mod timefn;
 
 use crate::value::Value;
 use regex::Regex;
@@ -76,28 +83,68 @@ impl std::fmt::Debug for FunctionDef {
     }
 }
 
+/// The function families: one registry line per family file.
+static FAMILIES: &[&[FunctionDef]] = &[
+    conditional::FUNCTIONS,
+    text::FUNCTIONS,
+    predicates::FUNCTIONS,
+    multivalue::FUNCTIONS,
+    math::FUNCTIONS,
+    convert::FUNCTIONS,
+    info::FUNCTIONS,
+    timefn::FUNCTIONS,
+    crypto::FUNCTIONS,
+];
+
 /// Every function, sorted by name.
 pub fn all() -> Vec<&'static FunctionDef> {
-    let mut v: Vec<&'static FunctionDef> = conditional::FUNCTIONS
-        .iter()
-        .chain(text::FUNCTIONS.iter())
-        .collect();
+    let mut v: Vec<&'static FunctionDef> = FAMILIES.iter().flat_map(|f| f.iter()).collect();
     v.sort_by_key(|f| f.name);
     v
 }
 
 /// Look a function up by (lower-case) name.
 pub fn lookup(name: &str) -> Option<&'static FunctionDef> {
-    conditional::FUNCTIONS
+    FAMILIES
         .iter()
-        .chain(text::FUNCTIONS.iter())
+        .flat_map(|f| f.iter())
         .find(|f| f.name == name)
+}
+
+/// `docs/functions.md`, generated from the entries (`tripline functions`).
+pub fn markdown() -> String {
+    let mut out = String::from(
+        "# Eval functions\n\nGenerated from the function library (`src/functions/`) by `tripline functions`;\n\
+         every example below runs as a test. Functions not listed here are reported by\n\
+         `tripline check` as unsupported (Splunk functions) or unknown.\n\n\
+         | function | arguments | summary |\n|---|---|---|\n",
+    );
+    for f in all() {
+        let arity = match f.max {
+            Some(m) if m == f.min => format!("{m}"),
+            Some(m) => format!("{}–{m}", f.min),
+            None => format!("{}+", f.min),
+        };
+        out.push_str(&format!(
+            "| `{}` | {arity} | {} |\n",
+            f.name,
+            f.summary.replace('|', "\\|")
+        ));
+    }
+    out.push_str("\n## Examples\n\n");
+    for f in all() {
+        out.push_str(&format!("### `{}`\n\n", f.name));
+        for (e, want) in f.examples {
+            out.push_str(&format!("- `{e}` → `{want}`\n"));
+        }
+        out.push('\n');
+    }
+    out
 }
 
 /// Names of functions that Splunk has but tripline does not run yet (so `check` can say
 /// "unsupported" rather than "unknown").
 pub const KNOWN_UNSUPPORTED: &[&str] = &[
-    "abs",
     "acos",
     "acosh",
     "asin",
@@ -111,22 +158,12 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "bit_xor",
     "bit_shift_left",
     "bit_shift_right",
-    "ceil",
-    "ceiling",
-    "cidrmatch",
     "commands",
     "cos",
     "cosh",
     "exact",
-    "exp",
-    "floor",
     "hypot",
     "ipmask",
-    "isbool",
-    "isint",
-    "ismv",
-    "isnum",
-    "isstr",
     "json_array",
     "json_array_to_mv",
     "json_extract",
@@ -135,73 +172,21 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "json_object",
     "json_set",
     "json_valid",
-    "len",
-    "like",
-    "ln",
-    "log",
     "lookup",
-    "ltrim",
-    "match",
-    "max",
-    "md5",
-    "min",
     "mv_to_json_array",
-    "mvappend",
-    "mvcount",
-    "mvdedup",
-    "mvfilter",
-    "mvfind",
-    "mvindex",
-    "mvjoin",
-    "mvmap",
-    "mvrange",
-    "mvsort",
-    "mvzip",
-    "mvreverse",
-    "now",
-    "nullif",
-    "pi",
-    "pow",
-    "printf",
-    "random",
-    "relative_time",
-    "replace",
-    "round",
-    "rtrim",
     "searchmatch",
-    "sha1",
-    "sha256",
-    "sha512",
     "sigfig",
     "sin",
     "sinh",
     "spath",
-    "split",
-    "sqrt",
-    "strftime",
-    "strptime",
-    "substr",
-    "sum",
-    "avg",
     "tan",
     "tanh",
-    "time",
-    "tonumber",
-    "tostring",
-    "trim",
-    "typeof",
-    "urldecode",
-    "validate",
-    "in",
-    "isnotnull",
     "cluster",
     "tojson",
     "toarray",
     "tobool",
     "toobject",
     "mvsplit",
-    "ltrim",
-    "false",
 ];
 
 /// Suggest a known function close to `name` (edit distance ≤ 2).
@@ -245,5 +230,74 @@ pub fn single_text(v: &Value) -> Option<String> {
     match v {
         Value::Null | Value::Multi(_) => None,
         other => other.to_text(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Record;
+
+    /// JSON equality with numbers compared numerically (`2` equals `2.0`).
+    fn same(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+        use serde_json::Value as J;
+        match (a, b) {
+            (J::Number(x), J::Number(y)) => match (x.as_f64(), y.as_f64()) {
+                (Some(p), Some(q)) => p == q || (p - q).abs() <= 1e-9 * p.abs().max(q.abs()),
+                _ => false,
+            },
+            (J::Array(x), J::Array(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q))
+            }
+            _ => a == b,
+        }
+    }
+
+    #[test]
+    fn every_example_evaluates_to_its_documented_result() {
+        let ctx = EvalCtx {
+            now: 1_700_000_000.0,
+            zone: crate::time::Zone::Utc,
+        };
+        let rec = Record::default();
+        let mut failures = Vec::new();
+        for def in all() {
+            for (expr, want) in def.examples {
+                let got = crate::syntax::parse_expr(expr, 0)
+                    .map_err(|e| format!("parse: {e:?}"))
+                    .and_then(|e| {
+                        crate::plan::expr::compile(&e).map_err(|e| format!("compile: {e:?}"))
+                    })
+                    .map(|c| {
+                        c.eval(&rec, &ctx)
+                            .to_json()
+                            .unwrap_or(serde_json::Value::Null)
+                    });
+                let want_json: serde_json::Value =
+                    serde_json::from_str(want).unwrap_or(serde_json::Value::Null);
+                match got {
+                    Ok(v) if same(&v, &want_json) => {}
+                    Ok(v) => failures.push(format!("{}: {expr} = {v}, expected {want}", def.name)),
+                    Err(e) => failures.push(format!("{}: {expr}: {e}", def.name)),
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn every_entry_has_two_examples_and_none_is_listed_as_unsupported() {
+        for def in all() {
+            assert!(
+                def.examples.len() >= 2,
+                "{} has fewer than two examples",
+                def.name
+            );
+            assert!(!KNOWN_UNSUPPORTED.contains(&def.name), "{}", def.name);
+        }
+        let names: Vec<&str> = all().iter().map(|f| f.name).collect();
+        let mut dedup = names.clone();
+        dedup.dedup();
+        assert_eq!(names, dedup, "duplicate function names");
     }
 }

@@ -565,7 +565,22 @@ pub fn is_boolean(e: &CExpr) -> bool {
             BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod | BinOp::Concat
         ),
         CExpr::Unary(UnOp::Not, _) | CExpr::In(..) => true,
-        CExpr::Call { def, .. } => matches!(def.name, "true" | "false" | "isnull" | "isnotnull"),
+        CExpr::Call { def, .. } => matches!(
+            def.name,
+            "true"
+                | "false"
+                | "isnull"
+                | "isnotnull"
+                | "match"
+                | "like"
+                | "in"
+                | "cidrmatch"
+                | "isnum"
+                | "isstr"
+                | "isint"
+                | "isbool"
+                | "ismv"
+        ),
         _ => false,
     }
 }
