@@ -72,6 +72,29 @@ fn fill(template: &str, caps: &[String]) -> String {
     out
 }
 
+/// Rename keys keeping each renamed field at its position; a field that is renamed onto
+/// replaces any other field of that name.
+fn rename_in_place(
+    row: indexmap::IndexMap<String, Value>,
+    renames: &[(String, String)],
+) -> indexmap::IndexMap<String, Value> {
+    let targets: Vec<&String> = renames.iter().map(|(_, new)| new).collect();
+    let mut out = indexmap::IndexMap::with_capacity(row.len());
+    for (k, v) in row {
+        match renames.iter().find(|(old, _)| *old == k) {
+            Some((_, new)) => {
+                out.shift_remove(new);
+                out.insert(new.clone(), v);
+            }
+            None if targets.contains(&&k) => {}
+            None => {
+                out.insert(k, v);
+            }
+        }
+    }
+    out
+}
+
 impl Step for Rename {
     fn describe(&self) -> String {
         let parts: Vec<String> = self
@@ -125,33 +148,20 @@ impl Operator for &Rename {
                     }
                 }
                 for (from, to) in &self.pairs {
-                    if from.contains('*') {
-                        let hits: Vec<(String, String)> = row
-                            .keys()
-                            .filter_map(|k| {
-                                wildcard_captures(from, k).map(|c| (k.clone(), fill(to, &c)))
-                            })
-                            .collect();
-                        for (old, new) in hits {
-                            if let Some(v) = row.shift_remove(&old) {
-                                row.insert(new, v);
-                            }
+                    let renames: Vec<(String, String)> = row
+                        .keys()
+                        .filter_map(|k| {
+                            wildcard_captures(from, k).map(|c| (k.clone(), fill(to, &c)))
+                        })
+                        .collect();
+                    if renames.is_empty() {
+                        // Renaming a missing field onto an existing one removes it (Splunk).
+                        if !from.contains('*') {
+                            row.shift_remove(to.as_str());
                         }
-                    } else {
-                        match row.get_index_of(from.as_str()) {
-                            Some(idx) => {
-                                let v = row
-                                    .shift_remove_index(idx)
-                                    .map(|(_, v)| v)
-                                    .unwrap_or(Value::Null);
-                                row.shift_remove(to.as_str());
-                                row.insert(to.clone(), v);
-                            }
-                            None => {
-                                row.shift_remove(to.as_str());
-                            }
-                        }
+                        continue;
                     }
+                    row = rename_in_place(row, &renames);
                 }
                 if rec.event.is_some() {
                     for m in ["source", "sourcetype", "host", "index"] {

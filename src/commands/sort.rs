@@ -143,9 +143,36 @@ pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
     Ok(Box::new(Sort { keys, limit }))
 }
 
+/// The number a value starts with: the whole value when numeric, else a leading decimal
+/// number (`"10a"` → 10), as Splunk's sort reads strings that start with digits.
+fn leading_number(v: &Value) -> Option<f64> {
+    if let Some(n) = v.as_number() {
+        return Some(n);
+    }
+    let t = v.to_text()?;
+    let end = t
+        .char_indices()
+        .take_while(|(i, c)| c.is_ascii_digit() || (*c == '.' && *i > 0) || (*i == 0 && *c == '-'))
+        .map(|(i, c)| i + c.len_utf8())
+        .last()?;
+    crate::value::parse_number(t.get(..end)?)
+}
+
+fn auto(a: &Value, b: &Value) -> Ordering {
+    match (leading_number(a), leading_number(b)) {
+        (Some(x), Some(y)) => x
+            .partial_cmp(&y)
+            .unwrap_or(Ordering::Equal)
+            .then_with(|| a.to_text().cmp(&b.to_text())),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => compare(a, b),
+    }
+}
+
 fn cmp_key(how: How, a: &Value, b: &Value) -> Ordering {
     match how {
-        How::Auto => compare(a, b),
+        How::Auto => auto(a, b),
         How::Num => match (a.as_number(), b.as_number()) {
             (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
             (Some(_), None) => Ordering::Less,

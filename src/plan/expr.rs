@@ -401,18 +401,28 @@ impl CExpr {
 
 fn arith_or_compare(op: BinOp, a: &Value, b: &Value, literal_text: bool) -> Value {
     match op {
+        // A quoted literal stays text: `where x="1"` does not match "1.0", while
+        // `where x=1` does (spl_semantics §3.3).
+        BinOp::Eq if literal_text => Value::Bool(any_pair(a, b, |x, y| x.to_text() == y.to_text())),
+        BinOp::Ne if literal_text => Value::Bool(any_pair(a, b, |x, y| x.to_text() != y.to_text())),
         BinOp::Eq => Value::Bool(any_pair(a, b, equal)),
         BinOp::Ne => Value::Bool(any_pair(a, b, |x, y| !equal(x, y))),
-        BinOp::Lt => Value::Bool(any_pair(a, b, |x, y| order(x, y) == Some(Ordering::Less))),
-        BinOp::Le => Value::Bool(any_pair(a, b, |x, y| {
-            matches!(order(x, y), Some(Ordering::Less | Ordering::Equal))
-        })),
-        BinOp::Gt => Value::Bool(any_pair(a, b, |x, y| {
-            order(x, y) == Some(Ordering::Greater)
-        })),
-        BinOp::Ge => Value::Bool(any_pair(a, b, |x, y| {
-            matches!(order(x, y), Some(Ordering::Greater | Ordering::Equal))
-        })),
+        BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+            let cmp = |x: &Value, y: &Value| {
+                if literal_text {
+                    Some(x.to_text()?.cmp(&y.to_text()?))
+                } else {
+                    order(x, y)
+                }
+            };
+            let ok = |o: Option<Ordering>| match op {
+                BinOp::Lt => o == Some(Ordering::Less),
+                BinOp::Le => matches!(o, Some(Ordering::Less | Ordering::Equal)),
+                BinOp::Gt => o == Some(Ordering::Greater),
+                _ => matches!(o, Some(Ordering::Greater | Ordering::Equal)),
+            };
+            Value::Bool(any_pair(a, b, |x, y| ok(cmp(x, y))))
+        }
         BinOp::Like => Value::Bool(any_pair(a, b, |x, y| match (x.to_text(), y.to_text()) {
             (Some(t), Some(p)) => like(&t, &p),
             _ => false,

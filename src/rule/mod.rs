@@ -92,8 +92,13 @@ pub fn compile(query: &str, macros: &MacroSet) -> Result<Compiled, Diag> {
 /// Like [`compile`], but reports a problem for every command that has one (the `Err` vector
 /// is never empty).
 pub fn compile_all(query: &str, macros: &MacroSet) -> Result<Compiled, Vec<Diag>> {
-    let expanded = macros::expand(query, macros)
-        .map_err(|e| vec![crate::diag::from_diagnostic(&e, Kind::Invalid)])?;
+    let expanded = macros::expand(query, macros).map_err(|e| {
+        let mut d = crate::diag::from_diagnostic(&e, Kind::Invalid);
+        if d.code.starts_with("tripline::parse::") {
+            d.kind = Kind::Parse;
+        }
+        vec![d]
+    })?;
     let text = expanded.text.clone();
     let map_back = |mut d: Diag| {
         if let Some(s) = d.span {

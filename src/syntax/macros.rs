@@ -410,7 +410,7 @@ pub enum MacroError {
     /// ```` ``` ```` without a closing ```` ``` ````.
     #[error("unterminated comment{within}")]
     #[diagnostic(
-        code("tripline::macro::unterminated_comment"),
+        code("tripline::parse::unterminated_comment"),
         help("close the comment with three backticks (```), or remove the opening ones")
     )]
     UnterminatedComment {
@@ -426,7 +426,7 @@ pub enum MacroError {
     /// `` ` `` starting a macro reference without a closing backtick.
     #[error("unterminated macro reference{within}")]
     #[diagnostic(
-        code("tripline::macro::unterminated_reference"),
+        code("tripline::parse::unterminated_reference"),
         help(
             "add the closing backtick (`) after the macro name; a literal backtick must be inside double quotes"
         )
@@ -444,7 +444,7 @@ pub enum MacroError {
     /// Two backticks with nothing but spaces between them.
     #[error("empty macro reference{within}")]
     #[diagnostic(
-        code("tripline::macro::empty_reference"),
+        code("tripline::parse::empty_reference"),
         help(
             "write a macro name between the backticks (`name` or `name(arg1, arg2)`), or remove them"
         )
@@ -462,7 +462,7 @@ pub enum MacroError {
     /// A reference that is not `name` or `name(args)`.
     #[error("malformed macro reference `{reference}`{within}: {reason}")]
     #[diagnostic(
-        code("tripline::macro::malformed_reference"),
+        code("tripline::parse::malformed_reference"),
         help("write a macro reference as `name` or `name(arg1, arg2)`")
     )]
     MalformedReference {

@@ -249,7 +249,7 @@ fn build_search(p: Pair<Rule>, offset: usize, depth: usize) -> Result<SearchExpr
             for c in p.into_inner() {
                 match c.as_rule() {
                     Rule::s_field => field = Some((field_text(c.as_str()), span_of(&c, offset))),
-                    Rule::s_value => values.push(svalue(c, offset)?),
+                    Rule::s_in_value => values.push(svalue(c, offset)?),
                     _ => {}
                 }
             }
@@ -308,7 +308,7 @@ fn field_text(s: &str) -> String {
 fn svalue(p: Pair<Rule>, offset: usize) -> Result<SValue, Diag> {
     let span = span_of(&p, offset);
     let inner = match p.as_rule() {
-        Rule::s_value | Rule::s_term => p
+        Rule::s_value | Rule::s_term | Rule::s_in_value => p
             .into_inner()
             .next()
             .ok_or_else(|| internal("empty value", span.start))?,
