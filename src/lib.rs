@@ -9,6 +9,7 @@ pub mod diag;
 pub mod event;
 pub mod exec;
 pub mod functions;
+pub mod kql;
 pub mod plan;
 pub mod record;
 pub mod rule;

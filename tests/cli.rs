@@ -257,3 +257,35 @@ fn functions_doc_is_current() {
         "docs/functions.md is stale: run `cargo run -- functions > docs/functions.md`"
     );
 }
+
+/// The send-and-hard-delete rule (join with a subsearch, bin, eval over multivalue fields) on
+/// its message-trace and audit datasets returns exactly the rows worked out independently in
+/// tests/data/o365_email_send_delete/expected.py (see that folder's README).
+#[test]
+fn send_and_hard_delete_rule_matches_expected_rows() {
+    for extra in [None, Some("--no-prefilter")] {
+        let mut cmd = tripline();
+        cmd.current_dir(root()).args([
+            "run",
+            "rules/o365_email_send_and_hard_delete_exfiltration_behavior.yml",
+            "--data",
+            "tests/data/o365_email_send_delete/manifest.yml",
+            "--format",
+            "ndjson",
+        ]);
+        if let Some(e) = extra {
+            cmd.arg(e);
+        }
+        let out = cmd.output().expect("runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let expected = std::fs::read_to_string(
+            root().join("tests/data/o365_email_send_delete/expected.ndjson"),
+        )
+        .expect("expected file");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
+    }
+}

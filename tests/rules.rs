@@ -53,9 +53,9 @@ fn cli_test_summary_and_exit_codes() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
-    // The attack_data URL test is skipped without --attack-data; the two local ones pass.
+    // The attack_data URL test is skipped without --attack-data; the local ones pass.
     assert!(
-        text.trim_end().ends_with("2 passed, 0 failed, 1 skipped"),
+        text.trim_end().ends_with("3 passed, 0 failed, 1 skipped"),
         "{text}"
     );
 }
@@ -176,7 +176,7 @@ fn risk_events_for_the_pst_rule() {
         .current_dir(root())
         .args([
             "run",
-            "rules/",
+            "rules/o365_pst_export_alert.yml",
             "--data",
             "tests/data/all.yml",
             "--risk",

@@ -129,6 +129,10 @@ struct DataArgs {
     /// measurements and debugging).
     #[arg(long)]
     no_prefilter: bool,
+    /// KQL field types (YAML: `field: type` or `field: {type: text, analyzer: …}`), overriding
+    /// the bundled ECS schema.
+    #[arg(long)]
+    field_types: Option<PathBuf>,
     /// Rows a `join` subsearch may return (Splunk's default 50,000); past it tripline warns.
     #[arg(long, default_value_t = 50_000)]
     join_max_rows: usize,
@@ -151,8 +155,11 @@ struct RunArgs {
 
 #[derive(Args, Debug)]
 struct QueryArgs {
-    /// The SPL query.
+    /// The query (SPL, or KQL with `--kql`).
     query: String,
+    /// The query is Kibana KQL: print each matching document.
+    #[arg(long)]
+    kql: bool,
     #[command(flatten)]
     data: DataArgs,
     /// Output format.
@@ -178,6 +185,9 @@ struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
     format: CheckFormat,
+    /// KQL field types overriding the bundled ECS schema.
+    #[arg(long)]
+    field_types: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -190,6 +200,12 @@ struct ExplainArgs {
     /// Macro files or folders. Repeatable.
     #[arg(long)]
     macros: Vec<PathBuf>,
+    /// The query is Kibana KQL.
+    #[arg(long)]
+    kql: bool,
+    /// KQL field types overriding the bundled ECS schema.
+    #[arg(long)]
+    field_types: Option<PathBuf>,
 }
 
 /// Run the CLI; returns the process exit code.
@@ -403,8 +419,15 @@ fn cmd_run(a: &RunArgs) -> u8 {
     ctx.limits.join_rows = a.data.join_max_rows;
     ctx.prefilter = !a.data.no_prefilter;
     let mut worst = 0u8;
-    let mut results: Vec<(String, Vec<crate::record::Record>)> = Vec::new();
-    let mut risk: Vec<(String, Vec<crate::record::Record>)> = Vec::new();
+    let mut results: Vec<output::RuleRows> = Vec::new();
+    let mut risk: Vec<output::RuleRows> = Vec::new();
+    let types = match field_types(a.data.field_types.as_deref()) {
+        Ok(t) => t,
+        Err(d) => {
+            report(&d, "", None);
+            return exit_code(&d);
+        }
+    };
     for f in &files {
         let rule = match load::rule(f) {
             Ok(r) => r,
@@ -419,11 +442,13 @@ fn cmd_run(a: &RunArgs) -> u8 {
             worst = worst.max(2);
             continue;
         };
-        let compiled = match rule::compile(&search, &macros) {
+        let compiled = match rule::compile_rule(&rule, &macros, &types) {
             Ok(c) => c,
-            Err(d) => {
-                report(&d, &format!("{} (search)", f.display()), Some(&search));
-                worst = worst.max(exit_code(&d));
+            Err(all) => {
+                for d in &all {
+                    report(d, &format!("{} (search)", f.display()), Some(&search));
+                    worst = worst.max(exit_code(d));
+                }
                 continue;
             }
         };
@@ -431,15 +456,20 @@ fn cmd_run(a: &RunArgs) -> u8 {
             Ok(rows) => {
                 if a.risk {
                     let events = rule::risk::risk_events(&rule, &rows, ctx.eval.now);
-                    risk.push((
-                        rule.display_name(),
-                        events
+                    risk.push(output::RuleRows {
+                        rule: rule.display_name(),
+                        rows: events
                             .into_iter()
                             .map(crate::record::Record::from_row)
                             .collect(),
-                    ));
+                        documents: false,
+                    });
                 }
-                results.push((rule.display_name(), rows));
+                results.push(output::RuleRows {
+                    rule: rule.display_name(),
+                    rows,
+                    documents: compiled.documents,
+                });
             }
             Err(d) => {
                 report(&d, "", None);
@@ -447,14 +477,14 @@ fn cmd_run(a: &RunArgs) -> u8 {
             }
         }
     }
-    let total = results.iter().map(|(_, r)| r.len()).sum();
+    let total = results.iter().map(|r| r.rows.len()).sum();
     let printed = if a.risk {
         // One flat object per risk event (ndjson), or the events as rows.
         match a.format {
             Format::Ndjson | Format::Json => {
                 let all: Vec<crate::record::Record> =
-                    risk.into_iter().flat_map(|(_, r)| r).collect();
-                output::print_rows(&all, a.format)
+                    risk.into_iter().flat_map(|r| r.rows).collect();
+                output::print_rows(&all, a.format, false)
             }
             _ => output::print_rule_results(&risk, a.format),
         }
@@ -469,6 +499,37 @@ fn cmd_run(a: &RunArgs) -> u8 {
     worst
 }
 
+/// Bundled field types plus the overrides of `--field-types`.
+fn field_types(path: Option<&Path>) -> Result<crate::kql::FieldTypes, Diag> {
+    let mut types = crate::kql::FieldTypes::bundled();
+    if let Some(p) = path {
+        for (f, spec) in load::field_types(p)? {
+            types.set(&f, spec);
+        }
+    }
+    Ok(types)
+}
+
+/// Compile an ad-hoc query: SPL with macros, or KQL with field types.
+fn compile_query(
+    query: &str,
+    kql: bool,
+    macros: &MacroSet,
+    types: Option<&Path>,
+) -> Result<rule::Compiled, Vec<Diag>> {
+    if !kql {
+        return rule::compile_all(query, macros);
+    }
+    let types = field_types(types).map_err(|d| vec![d])?;
+    let (plan, warnings) = crate::kql::compile(query, &types)?;
+    Ok(rule::Compiled {
+        expanded: query.to_string(),
+        plan,
+        warnings,
+        documents: true,
+    })
+}
+
 fn cmd_query(a: &QueryArgs) -> u8 {
     let macros = match load_macros(&a.data.macros, &[]) {
         Ok(m) => m,
@@ -477,13 +538,18 @@ fn cmd_query(a: &QueryArgs) -> u8 {
             return exit_code(&d);
         }
     };
-    let compiled = match rule::compile(&a.query, &macros) {
+    let compiled = match compile_query(&a.query, a.kql, &macros, a.data.field_types.as_deref()) {
         Ok(c) => c,
-        Err(d) => {
-            report(&d, "query", Some(&a.query));
-            return exit_code(&d);
+        Err(all) => {
+            for d in &all {
+                report(d, "query", Some(&a.query));
+            }
+            return all.first().map_or(2, exit_code);
         }
     };
+    for w in &compiled.warnings {
+        report(w, "query", Some(&a.query));
+    }
     let (data, eval) = match build_dataset(&a.data, &[]) {
         Ok(x) => x,
         Err(d) => {
@@ -496,7 +562,7 @@ fn cmd_query(a: &QueryArgs) -> u8 {
     ctx.prefilter = !a.data.no_prefilter;
     match run_plan(&compiled.plan, &ctx) {
         Ok(rows) => {
-            if let Err(e) = output::print_rows(&rows, a.format) {
+            if let Err(e) = output::print_rows(&rows, a.format, compiled.documents) {
                 eprintln!("error: cannot write output: {e}");
                 return 3;
             }
@@ -534,6 +600,13 @@ fn cmd_check(a: &CheckArgs) -> u8 {
             return exit_code(&d);
         }
     };
+    let types = match field_types(a.field_types.as_deref()) {
+        Ok(t) => t,
+        Err(d) => {
+            report(&d, "", None);
+            return exit_code(&d);
+        }
+    };
     let mut entries = Vec::new();
     let mut counts: indexmap::IndexMap<&'static str, usize> =
         ["ok", "parse_error", "unsupported", "invalid"]
@@ -544,7 +617,7 @@ fn cmd_check(a: &CheckArgs) -> u8 {
     let mut seen_names: std::collections::HashMap<String, PathBuf> =
         std::collections::HashMap::new();
     for f in &files {
-        let (name, mut status, mut diags, rule) = check_one(f, &macros);
+        let (name, mut status, mut diags, rule) = check_one(f, &macros, &types);
         if let Some(r) = &rule {
             let text = std::fs::read_to_string(f).unwrap_or_default();
             if let Some(id) = r.id_text() {
@@ -662,7 +735,11 @@ fn cmd_check(a: &CheckArgs) -> u8 {
     }
 }
 
-fn check_one(f: &Path, macros: &MacroSet) -> (String, &'static str, Vec<Diag>, Option<Rule>) {
+fn check_one(
+    f: &Path,
+    macros: &MacroSet,
+    types: &crate::kql::FieldTypes,
+) -> (String, &'static str, Vec<Diag>, Option<Rule>) {
     let rule = match load::rule(f) {
         Ok(r) => r,
         Err(d) => {
@@ -683,22 +760,25 @@ fn check_one(f: &Path, macros: &MacroSet) -> (String, &'static str, Vec<Diag>, O
             "the rule has no `name`",
         ));
     }
-    let Some(search) = rule.search.clone() else {
+    if rule.search.is_none() {
         diags.push(Diag::error(
             Kind::Invalid,
             "tripline::rule::missing_search",
             "the rule has no `search`",
         ));
         return (name, "invalid", diags, Some(rule));
-    };
+    }
     let file_text = std::fs::read_to_string(f).unwrap_or_default();
-    match rule::compile_all(&search, macros) {
-        Ok(c) => diags.extend(rule::lint::lint(
-            &rule,
-            &file_text,
-            Some(&c.plan.outputs()),
-            Some(&c.expanded),
-        )),
+    match rule::compile_rule(&rule, macros, types) {
+        Ok(c) => {
+            diags.extend(c.warnings.iter().cloned());
+            diags.extend(rule::lint::lint(
+                &rule,
+                &file_text,
+                Some(&c.plan.outputs()),
+                Some(&c.expanded),
+            ));
+        }
         Err(all) => {
             diags.extend(all);
             diags.extend(rule::lint::lint(&rule, &file_text, None, None));
@@ -897,26 +977,25 @@ fn cmd_coverage(a: &CoverageArgs) -> u8 {
 }
 
 fn cmd_explain(a: &ExplainArgs) -> u8 {
-    let (query, name, rules) = match (&a.query, &a.rule) {
-        (Some(q), _) => (q.clone(), "query".to_string(), Vec::new()),
+    let rule = match (&a.query, &a.rule) {
+        (Some(_), _) => None,
         (None, Some(p)) => match load::rule(p) {
-            Ok(r) => match r.search.clone() {
-                Some(s) => (s, format!("{} (search)", p.display()), vec![p.clone()]),
-                None => {
-                    eprintln!("error: {}: the rule has no `search`", p.display());
-                    return 2;
-                }
-            },
+            Ok(r) if r.search.is_some() => Some(r),
+            Ok(_) => {
+                eprintln!("error: {}: the rule has no `search`", p.display());
+                return 2;
+            }
             Err(d) => {
                 report(&d, "", None);
                 return exit_code(&d);
             }
         },
         (None, None) => {
-            eprintln!("error: give a rule file or `--query '<SPL>'`");
+            eprintln!("error: give a rule file or `--query '<query>'`");
             return 2;
         }
     };
+    let rules: Vec<PathBuf> = a.rule.iter().cloned().collect();
     let macros = match load_macros(&a.macros, &rules) {
         Ok(m) => m,
         Err(d) => {
@@ -924,14 +1003,43 @@ fn cmd_explain(a: &ExplainArgs) -> u8 {
             return exit_code(&d);
         }
     };
-    match rule::compile(&query, &macros) {
+    let (result, name, text) = match (&rule, &a.query) {
+        (Some(r), _) => {
+            let types = match field_types(a.field_types.as_deref()) {
+                Ok(t) => t,
+                Err(d) => {
+                    report(&d, "", None);
+                    return exit_code(&d);
+                }
+            };
+            (
+                rule::compile_rule(r, &macros, &types),
+                format!("{} (search)", r.file.display()),
+                r.search.clone().unwrap_or_default(),
+            )
+        }
+        (None, q) => {
+            let q = q.clone().unwrap_or_default();
+            (
+                compile_query(&q, a.kql, &macros, a.field_types.as_deref()),
+                "query".to_string(),
+                q,
+            )
+        }
+    };
+    match result {
         Ok(c) => {
+            for w in &c.warnings {
+                report(w, &name, Some(&text));
+            }
             print!("{}", c.plan.explain());
             0
         }
-        Err(d) => {
-            report(&d, &name, Some(&query));
-            exit_code(&d)
+        Err(all) => {
+            for d in &all {
+                report(d, &name, Some(&text));
+            }
+            all.first().map_or(2, exit_code)
         }
     }
 }

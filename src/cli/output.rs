@@ -6,7 +6,20 @@ use crate::value::Value;
 use indexmap::IndexMap;
 use std::io::{self, Write};
 
-fn json_row(r: &Record) -> serde_json::Map<String, serde_json::Value> {
+/// The results of one rule.
+pub struct RuleRows {
+    /// Rule name.
+    pub rule: String,
+    /// Its rows.
+    pub rows: Vec<Record>,
+    /// The rows are documents (KQL): printed as the documents themselves.
+    pub documents: bool,
+}
+
+fn json_row(r: &Record, documents: bool) -> serde_json::Map<String, serde_json::Value> {
+    if documents && let Some(serde_json::Value::Object(doc)) = r.event.as_ref().map(|e| &e.doc) {
+        return doc.clone();
+    }
     r.visible()
         .into_iter()
         .filter_map(|(k, v)| v.to_json().map(|j| (k, j)))
@@ -14,14 +27,19 @@ fn json_row(r: &Record) -> serde_json::Map<String, serde_json::Value> {
 }
 
 /// Rows of `run`: each tagged with its rule.
-pub fn print_rule_results(results: &[(String, Vec<Record>)], format: Format) -> io::Result<()> {
+pub fn print_rule_results(results: &[RuleRows], format: Format) -> io::Result<()> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     match format {
         Format::Ndjson => {
-            for (rule, rows) in results {
+            for RuleRows {
+                rule,
+                rows,
+                documents,
+            } in results
+            {
                 for r in rows {
-                    let obj = serde_json::json!({"rule": rule, "result": json_row(r)});
+                    let obj = serde_json::json!({"rule": rule, "result": json_row(r, *documents)});
                     writeln!(out, "{obj}")?;
                 }
             }
@@ -29,9 +47,10 @@ pub fn print_rule_results(results: &[(String, Vec<Record>)], format: Format) -> 
         Format::Json => {
             let all: Vec<serde_json::Value> = results
                 .iter()
-                .flat_map(|(rule, rows)| {
-                    rows.iter()
-                        .map(move |r| serde_json::json!({"rule": rule, "result": json_row(r)}))
+                .flat_map(|RuleRows { rule, rows, documents }| {
+                    rows.iter().map(
+                        move |r| serde_json::json!({"rule": rule, "result": json_row(r, *documents)}),
+                    )
                 })
                 .collect();
             writeln!(
@@ -43,7 +62,7 @@ pub fn print_rule_results(results: &[(String, Vec<Record>)], format: Format) -> 
         Format::Csv => {
             let tagged: Vec<IndexMap<String, Value>> = results
                 .iter()
-                .flat_map(|(rule, rows)| {
+                .flat_map(|RuleRows { rule, rows, .. }| {
                     rows.iter().map(move |r| {
                         let mut m = IndexMap::new();
                         m.insert("rule".to_string(), Value::Str(rule.clone()));
@@ -55,7 +74,7 @@ pub fn print_rule_results(results: &[(String, Vec<Record>)], format: Format) -> 
             write_csv(&mut out, &tagged)?;
         }
         Format::Table => {
-            for (rule, rows) in results {
+            for RuleRows { rule, rows, .. } in results {
                 writeln!(
                     out,
                     "== {rule}: {} result{}",
@@ -72,19 +91,19 @@ pub fn print_rule_results(results: &[(String, Vec<Record>)], format: Format) -> 
 }
 
 /// Rows of `query`.
-pub fn print_rows(rows: &[Record], format: Format) -> io::Result<()> {
+pub fn print_rows(rows: &[Record], format: Format, documents: bool) -> io::Result<()> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     match format {
         Format::Ndjson => {
             for r in rows {
-                writeln!(out, "{}", serde_json::Value::Object(json_row(r)))?;
+                writeln!(out, "{}", serde_json::Value::Object(json_row(r, documents)))?;
             }
         }
         Format::Json => {
             let all: Vec<serde_json::Value> = rows
                 .iter()
-                .map(|r| serde_json::Value::Object(json_row(r)))
+                .map(|r| serde_json::Value::Object(json_row(r, documents)))
                 .collect();
             writeln!(
                 out,

@@ -278,3 +278,59 @@ pub fn is_manifest(path: &Path) -> bool {
                     .is_some_and(serde_yaml::Value::is_sequence)
             })
 }
+
+/// Load a KQL field-types file: a YAML mapping of `field: type` or
+/// `field: {type: text, analyzer: standard|powershell_script|pattern, pattern: '…',
+/// lowercase: true}`. The entries override the bundled schema, in file order.
+pub fn field_types(path: &Path) -> Result<Vec<(String, crate::kql::FieldSpec)>, Diag> {
+    let text = read(path)?;
+    let doc: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| yaml_err(path, &e))?;
+    field_types_value(doc, &path.display().to_string())
+}
+
+/// Field types from an already-loaded YAML mapping (a rule's or a manifest's `field_types:`);
+/// `origin` names where it came from, for messages.
+pub fn field_types_value(
+    doc: serde_yaml::Value,
+    origin: &str,
+) -> Result<Vec<(String, crate::kql::FieldSpec)>, Diag> {
+    let bad = |field: &str, what: &str| {
+        Diag::error(
+            Kind::Invalid,
+            "tripline::load::field_types",
+            format!("{origin}: field `{field}`: {what}"),
+        )
+        .help("write `field: type` or `field: {type: text, analyzer: standard}`")
+    };
+    let map = match doc {
+        serde_yaml::Value::Mapping(m) => m,
+        serde_yaml::Value::Null => return Ok(Vec::new()),
+        _ => return Err(bad("", "the file must be a mapping of field names")),
+    };
+    let mut out = Vec::new();
+    for (k, v) in map {
+        let field = scalar_text(&k);
+        let spec = match &v {
+            serde_yaml::Value::String(ty) => crate::kql::FieldSpec::named(ty),
+            serde_yaml::Value::Mapping(m) => {
+                let get = |key: &str| m.get(key).map(scalar_text);
+                let ty = get("type").ok_or_else(|| bad(&field, "missing `type`"))?;
+                let lowercase = match m.get("lowercase") {
+                    None => None,
+                    Some(serde_yaml::Value::Bool(b)) => Some(*b),
+                    Some(_) => return Err(bad(&field, "`lowercase` must be true or false")),
+                };
+                crate::kql::FieldSpec::from_parts(
+                    &ty,
+                    get("analyzer").as_deref(),
+                    get("pattern").as_deref(),
+                    lowercase,
+                )
+                .map_err(|e| bad(&field, &e.message))?
+            }
+            _ => return Err(bad(&field, "expected a type name or a mapping")),
+        };
+        out.push((field, spec));
+    }
+    Ok(out)
+}

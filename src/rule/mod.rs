@@ -80,6 +80,131 @@ pub struct Compiled {
     pub expanded: String,
     /// The plan.
     pub plan: Plan,
+    /// Warnings found on the way (e.g. KQL fields without a known type).
+    pub warnings: Vec<Diag>,
+    /// The results are documents (a KQL rule): printed as the documents themselves.
+    pub documents: bool,
+}
+
+impl Rule {
+    /// The rule's search is KQL (`language: kql` or `kuery`).
+    pub fn is_kql(&self) -> bool {
+        self.language
+            .as_deref()
+            .is_some_and(|l| l.eq_ignore_ascii_case("kql") || l.eq_ignore_ascii_case("kuery"))
+    }
+
+    /// Index patterns the rule reads (`index:` list of an Elastic rule).
+    pub fn index_patterns(&self) -> Vec<String> {
+        match self.extra.get("index") {
+            Some(serde_yaml::Value::Sequence(s)) => s
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
+            Some(serde_yaml::Value::String(s)) => vec![s.clone()],
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Events whose index matches one of the patterns (events without an index always pass).
+#[derive(Debug)]
+struct IndexFilter(Vec<String>);
+
+impl crate::plan::search::Matcher for IndexFilter {
+    fn matches(&self, rec: &crate::record::Record) -> bool {
+        match rec.event.as_ref().and_then(|e| e.meta.index.as_deref()) {
+            None => true,
+            Some(ix) => self.0.iter().any(|p| crate::value::glob_match(p, ix)),
+        }
+    }
+    fn show(&self) -> String {
+        format!("index in ({})", self.0.join(", "))
+    }
+}
+
+/// `_time` from another field (an Elastic rule's `timestamp_override`).
+#[derive(Debug)]
+struct SetTime(crate::record::FieldRef);
+
+impl crate::plan::Step for SetTime {
+    fn describe(&self) -> String {
+        format!("_time from {}", self.0.name())
+    }
+    fn start(
+        &self,
+        _ctx: &crate::exec::ExecCtx,
+    ) -> Result<Box<dyn crate::plan::Operator + '_>, Diag> {
+        Ok(Box::new(self))
+    }
+}
+
+impl crate::plan::Operator for &SetTime {
+    fn push(
+        &mut self,
+        mut batch: Vec<crate::record::Record>,
+        ctx: &crate::exec::ExecCtx,
+    ) -> Result<Vec<crate::record::Record>, Diag> {
+        for r in &mut batch {
+            let v = r.get(&self.0);
+            let t = match v.values().first() {
+                Some(crate::value::Value::Num(n)) => Some(*n),
+                Some(other) => other
+                    .to_text()
+                    .and_then(|t| crate::time::parse_timestamp(&t, &ctx.eval.zone)),
+                None => None,
+            };
+            if let Some(t) = t {
+                r.set("_time", crate::value::Value::Num(t));
+            }
+        }
+        Ok(batch)
+    }
+}
+
+/// Compile a rule's search: SPL (with macros) or KQL (with field types). KQL rules read only
+/// events of their index patterns and take `_time` from `timestamp_override` when set.
+pub fn compile_rule(
+    rule: &Rule,
+    macros: &MacroSet,
+    types: &crate::kql::FieldTypes,
+) -> Result<Compiled, Vec<Diag>> {
+    let search = rule.search.as_deref().unwrap_or_default();
+    if !rule.is_kql() {
+        return compile_all(search, macros);
+    }
+    let mut types = types.clone();
+    if let Some(v) = rule.extra.get("field_types") {
+        for (f, spec) in load::field_types_value(v.clone(), &rule.file.display().to_string())
+            .map_err(|d| vec![d])?
+        {
+            types.set(&f, spec);
+        }
+    }
+    let (mut plan, warnings) = crate::kql::compile(search, &types)?;
+    let patterns = rule.index_patterns();
+    if !patterns.is_empty()
+        && let plan::Source::Scan(p) = plan.source
+    {
+        plan.source = plan::Source::Scan(plan::search::Pred::And(vec![
+            plan::search::Pred::Custom(std::sync::Arc::new(IndexFilter(patterns))),
+            p,
+        ]));
+    }
+    if let Some(field) = rule
+        .extra
+        .get("timestamp_override")
+        .and_then(|v| v.as_str())
+    {
+        plan.steps
+            .insert(0, Box::new(SetTime(crate::record::FieldRef::new(field))));
+    }
+    Ok(Compiled {
+        expanded: search.to_string(),
+        plan,
+        warnings,
+        documents: true,
+    })
 }
 
 /// Expand, parse and plan an SPL query. Diagnostic spans point into `query` (into the macro
@@ -126,5 +251,7 @@ pub fn compile_all(query: &str, macros: &MacroSet) -> Result<Compiled, Vec<Diag>
     Ok(Compiled {
         expanded: text,
         plan,
+        warnings: Vec::new(),
+        documents: false,
     })
 }
