@@ -125,6 +125,14 @@ struct DataArgs {
     /// Macro files or folders (default: `macros.yml` beside the rules). Repeatable.
     #[arg(long)]
     macros: Vec<PathBuf>,
+    /// Longest accepted event line in bytes (default 64 MiB); longer lines are rejected as
+    /// malformed.
+    #[arg(long)]
+    max_line_bytes: Option<usize>,
+    /// Worker threads for parsing and filtering (default: all cores). Results do not depend
+    /// on it.
+    #[arg(long)]
+    threads: Option<usize>,
     /// Parse every event, without the literal prefilter (results are the same; for
     /// measurements and debugging).
     #[arg(long)]
@@ -352,11 +360,18 @@ fn build_dataset(a: &DataArgs, rules: &[PathBuf]) -> Result<(Dataset, EvalCtx), 
             )
         })?;
     }
+    if let Some(n) = a.threads {
+        // Only the first call configures the pool; results do not depend on it anyway.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global();
+    }
     let cfg = ReadConfig {
         strict: a.strict,
         zone,
         time_field: a.time_field.clone(),
         sourcetypes,
+        max_line: a.max_line_bytes,
     };
     Ok((Dataset::new(inputs, cfg), eval))
 }

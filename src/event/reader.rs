@@ -12,7 +12,7 @@ use crate::time::{self, Zone};
 use serde_json::Value as Json;
 use serde_json::value::RawValue;
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
@@ -63,6 +63,9 @@ pub struct ReadConfig {
     pub time_field: Option<String>,
     /// The sourcetype table.
     pub sourcetypes: Sourcetypes,
+    /// Longest accepted line in bytes (default [`DEFAULT_MAX_LINE`]); longer lines are
+    /// rejected as malformed.
+    pub max_line: Option<usize>,
 }
 
 /// What one pass over the data saw.
@@ -126,17 +129,20 @@ impl Dataset {
     /// `sink` returns, at an I/O error, or (strict) at the first malformed event.
     pub fn for_each(
         &self,
-        sink: &mut dyn FnMut(Event) -> Result<(), Diag>,
+        sink: &mut dyn FnMut(Arc<Event>) -> Result<(), Diag>,
     ) -> Result<ReadStats, Diag> {
-        self.for_each_filtered(None, sink)
+        self.scan(None, &|_| true, sink)
     }
 
-    /// Like [`Dataset::for_each`], skipping (and counting) lines the prefilter rules out.
-    /// With `strict`, the prefilter is not used, so that every line is validated.
-    pub fn for_each_filtered(
+    /// Read the events that pass the prefilter and `keep`, in input order. Lines are parsed
+    /// and tested in parallel (rayon), in chunks whose results are handed on in order, so the
+    /// output does not depend on the number of threads. With `strict`, the prefilter is not
+    /// used, so that every line is validated.
+    pub fn scan(
         &self,
         prefilter: Option<&Prefilter>,
-        sink: &mut dyn FnMut(Event) -> Result<(), Diag>,
+        keep: &(dyn Fn(&Arc<Event>) -> bool + Sync),
+        sink: &mut dyn FnMut(Arc<Event>) -> Result<(), Diag>,
     ) -> Result<ReadStats, Diag> {
         let prefilter = prefilter.filter(|p| !p.is_empty() && !self.cfg.strict);
         let mut stats = ReadStats::default();
@@ -147,18 +153,21 @@ impl Dataset {
                 InputPath::File(p) => Arc::from(p.display().to_string()),
                 InputPath::Stdin => Arc::from("-"),
             };
-            let bytes = self.bytes(&input.path)?;
+            let reader = self.open(&input.path)?;
             let mut ctx = FileCtx {
-                prefilter,
-                scratch: Vec::new(),
-                origin,
-                meta,
-                rule: rule.as_ref(),
+                parse: Parse {
+                    prefilter,
+                    origin,
+                    meta,
+                    rule: rule.as_ref(),
+                    keep,
+                },
                 strict: self.cfg.strict,
+                max_line: self.cfg.max_line.unwrap_or(DEFAULT_MAX_LINE),
                 stats: &mut stats,
                 sink,
             };
-            ctx.read_bytes(&bytes)?;
+            ctx.read(reader)?;
         }
         Ok(stats)
     }
@@ -185,7 +194,7 @@ impl Dataset {
         })
     }
 
-    fn bytes(&self, path: &InputPath) -> Result<Vec<u8>, Diag> {
+    fn open(&self, path: &InputPath) -> Result<Box<dyn Read + '_>, Diag> {
         match path {
             InputPath::Stdin => {
                 let cached = self.stdin.get_or_init(|| {
@@ -195,9 +204,12 @@ impl Dataset {
                         .map(|_| buf)
                         .map_err(|e| e.to_string())
                 });
-                cached.clone().map_err(|e| io_error("-", &e))
+                match cached {
+                    Ok(b) => Ok(Box::new(b.as_slice())),
+                    Err(e) => Err(io_error("-", e)),
+                }
             }
-            InputPath::File(p) => read_file(p),
+            InputPath::File(p) => open_file(p),
         }
     }
 }
@@ -210,90 +222,138 @@ fn io_error(origin: &str, msg: &str) -> Diag {
     )
 }
 
-fn read_file(p: &Path) -> Result<Vec<u8>, Diag> {
+fn open_file(p: &Path) -> Result<Box<dyn Read>, Diag> {
     let name = p.display().to_string();
     let file = std::fs::File::open(p).map_err(|e| io_error(&name, &e.to_string()))?;
-    let mut buf = Vec::new();
     if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz")) {
-        flate2::read::MultiGzDecoder::new(BufReader::new(file))
-            .read_to_end(&mut buf)
-            .map_err(|e| io_error(&name, &format!("bad gzip data: {e}")))?;
+        Ok(Box::new(flate2::read::MultiGzDecoder::new(
+            BufReader::with_capacity(1 << 16, file),
+        )))
     } else {
-        BufReader::new(file)
-            .read_to_end(&mut buf)
-            .map_err(|e| io_error(&name, &e.to_string()))?;
+        Ok(Box::new(file))
     }
-    Ok(buf)
 }
 
-struct FileCtx<'a> {
+/// Bytes read from a file at a time.
+const BLOCK: usize = 4 << 20;
+/// Lines parsed in parallel at a time.
+const CHUNK: usize = 2048;
+/// Longest accepted line (`--max-line-bytes` raises it).
+pub const DEFAULT_MAX_LINE: usize = 64 << 20;
+
+/// What parsing one line needs; shared by the threads.
+struct Parse<'a> {
     prefilter: Option<&'a Prefilter>,
-    scratch: Vec<u8>,
     origin: Arc<str>,
     meta: Arc<Meta>,
     rule: Option<&'a TimeRule>,
+    keep: &'a (dyn Fn(&Arc<Event>) -> bool + Sync),
+}
+
+/// What became of one line.
+enum Outcome {
+    Blank,
+    Skipped,
+    Malformed(usize, String),
+    Event(Arc<Event>, bool),
+}
+
+impl Parse<'_> {
+    fn line(&self, line: &[u8], n: usize) -> Outcome {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return Outcome::Blank;
+        }
+        if let Some(p) = self.prefilter {
+            let passes = SCRATCH.with(|s| p.may_match(line, &mut s.borrow_mut()));
+            if !passes {
+                return Outcome::Skipped;
+            }
+        }
+        match std::str::from_utf8(line) {
+            Ok(text) => self.text(text, n),
+            Err(e) => Outcome::Malformed(n, format!("invalid UTF-8: {e}")),
+        }
+    }
+
+    fn text(&self, text: &str, line: usize) -> Outcome {
+        let doc: Json = match serde_json::from_str(text) {
+            Ok(d) => d,
+            Err(e) => return Outcome::Malformed(line, format!("malformed JSON: {e}")),
+        };
+        if !doc.is_object() {
+            return Outcome::Malformed(line, "not a JSON object".to_string());
+        }
+        let time = match self.rule {
+            Some(r) => event_time(r, &doc),
+            None => default_time(&doc),
+        };
+        let ev = Arc::new(Event {
+            doc,
+            raw: text.to_string(),
+            time,
+            meta: self.meta.clone(),
+            origin: self.origin.clone(),
+            line,
+        });
+        let kept = (self.keep)(&ev);
+        Outcome::Event(ev, kept)
+    }
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+struct FileCtx<'a> {
+    parse: Parse<'a>,
     strict: bool,
+    max_line: usize,
     stats: &'a mut ReadStats,
-    sink: &'a mut dyn FnMut(Event) -> Result<(), Diag>,
+    sink: &'a mut dyn FnMut(Arc<Event>) -> Result<(), Diag>,
 }
 
 impl FileCtx<'_> {
-    fn read_bytes(&mut self, bytes: &[u8]) -> Result<(), Diag> {
-        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        let first = bytes.iter().position(|b| !b.is_ascii_whitespace());
-        let Some(first) = first else { return Ok(()) };
-        if bytes.get(first) == Some(&b'[') {
-            return self.read_array(bytes);
-        }
-        // NDJSON unless the first non-empty line is not a JSON value on its own (then the
-        // file holds objects spread over several lines, e.g. one pretty-printed object).
-        let first_line = bytes
+    fn read(&mut self, mut reader: Box<dyn Read + '_>) -> Result<(), Diag> {
+        // Read the start to decide the format.
+        let mut buf = Vec::with_capacity(BLOCK);
+        let eof = fill(&mut reader, &mut buf, BLOCK, &self.parse.origin)?;
+        let start = if buf.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        };
+        let Some(first) = buf
+            .iter()
+            .skip(start)
+            .position(|b| !b.is_ascii_whitespace())
+        else {
+            return if eof {
+                Ok(())
+            } else {
+                self.read_ndjson(reader, buf, start)
+            };
+        };
+        let first = first + start;
+        let first_line = buf
             .get(first..)
             .unwrap_or_default()
             .split(|b| *b == b'\n')
             .next()
             .unwrap_or_default();
-        let first_ok = std::str::from_utf8(first_line)
-            .ok()
-            .is_some_and(|l| serde_json::from_str::<&RawValue>(l.trim_end()).is_ok());
-        if first_ok {
-            self.read_lines(bytes)
-        } else {
-            self.read_stream(bytes)
+        let line_complete = eof || buf.get(first..).is_some_and(|b| b.contains(&b'\n'));
+        let ndjson = buf.get(first) != Some(&b'[')
+            && (!line_complete
+                || std::str::from_utf8(first_line)
+                    .ok()
+                    .is_some_and(|l| serde_json::from_str::<&RawValue>(l.trim_end()).is_ok()));
+        if ndjson {
+            return self.read_ndjson(reader, buf, start);
         }
-    }
-
-    fn read_lines(&mut self, bytes: &[u8]) -> Result<(), Diag> {
-        let mut reader = BufReader::new(bytes);
-        let mut line = Vec::new();
-        let mut n = 0usize;
-        loop {
-            line.clear();
-            let got = reader
-                .read_until(b'\n', &mut line)
-                .map_err(|e| io_error(&self.origin, &e.to_string()))?;
-            if got == 0 {
-                return Ok(());
-            }
-            n += 1;
-            let text = trim_line(&line);
-            if text.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            if self.skip(text) {
-                continue;
-            }
-            match std::str::from_utf8(text) {
-                Ok(s) => self.accept_parsed(s, n)?,
-                Err(e) => {
-                    self.stats.read += 1;
-                    self.reject(n, &format!("invalid UTF-8: {e}"))?;
-                }
-            }
-        }
-    }
-
-    fn read_array(&mut self, bytes: &[u8]) -> Result<(), Diag> {
+        // A JSON array, or objects spread over lines: these are read whole.
+        reader
+            .read_to_end(&mut buf)
+            .map_err(|e| io_error(&self.parse.origin, &format!("read failed: {e}")))?;
+        let bytes = buf.get(start..).unwrap_or_default();
         let text = match std::str::from_utf8(bytes) {
             Ok(t) => t,
             Err(e) => {
@@ -301,13 +361,125 @@ impl FileCtx<'_> {
                 return self.reject(1, &format!("invalid UTF-8: {e}"));
             }
         };
+        if buf.get(first) == Some(&b'[') {
+            self.read_array(text)
+        } else {
+            self.read_stream(text)
+        }
+    }
+
+    /// NDJSON, streamed block by block; complete lines are parsed in parallel chunks.
+    fn read_ndjson(
+        &mut self,
+        mut reader: Box<dyn Read + '_>,
+        mut buf: Vec<u8>,
+        mut pos: usize,
+    ) -> Result<(), Diag> {
+        let mut line_no = 0usize;
+        let mut overlong = false;
+        loop {
+            // Complete lines in buf[pos..].
+            let mut lines: Vec<(usize, usize, usize)> = Vec::new();
+            let mut cursor = pos;
+            while let Some(i) = memchr::memchr(b'\n', buf.get(cursor..).unwrap_or_default()) {
+                let end = cursor + i;
+                line_no += 1;
+                if overlong || end - cursor > self.max_line {
+                    overlong = false;
+                    self.stats.read += 1;
+                    self.reject(
+                        line_no,
+                        &format!(
+                            "line longer than {} bytes (raise it with --max-line-bytes)",
+                            self.max_line
+                        ),
+                    )?;
+                } else {
+                    lines.push((line_no, cursor, end));
+                }
+                cursor = end + 1;
+                if lines.len() >= CHUNK {
+                    self.process(&buf, &lines)?;
+                    lines.clear();
+                }
+            }
+            self.process(&buf, &lines)?;
+            // Keep the incomplete last line; read more.
+            buf.drain(..cursor.min(buf.len()));
+            pos = 0;
+            if buf.len() > self.max_line {
+                overlong = true;
+                buf.clear();
+            }
+            let before = buf.len();
+            let eof = fill(&mut reader, &mut buf, BLOCK, &self.parse.origin)?;
+            if eof && buf.len() == before {
+                if overlong {
+                    line_no += 1;
+                    self.stats.read += 1;
+                    return self.reject(
+                        line_no,
+                        &format!(
+                            "line longer than {} bytes (raise it with --max-line-bytes)",
+                            self.max_line
+                        ),
+                    );
+                }
+                if !buf.is_empty() {
+                    line_no += 1;
+                    let last = [(line_no, 0, buf.len())];
+                    self.process(&buf, &last)?;
+                }
+                return Ok(());
+            }
+        }
+    }
+
+    fn process(&mut self, buf: &[u8], lines: &[(usize, usize, usize)]) -> Result<(), Diag> {
+        use rayon::prelude::*;
+        let parse = &self.parse;
+        let outcomes: Vec<Outcome> = lines
+            .par_iter()
+            .map(|&(n, s, e)| parse.line(trim_line(buf.get(s..e).unwrap_or_default()), n))
+            .collect();
+        for o in outcomes {
+            self.account(o)?;
+        }
+        Ok(())
+    }
+
+    fn account(&mut self, o: Outcome) -> Result<(), Diag> {
+        match o {
+            Outcome::Blank => Ok(()),
+            Outcome::Skipped => {
+                self.stats.read += 1;
+                self.stats.skipped += 1;
+                Ok(())
+            }
+            Outcome::Malformed(n, msg) => {
+                self.stats.read += 1;
+                self.reject(n, &msg)
+            }
+            Outcome::Event(ev, kept) => {
+                self.stats.read += 1;
+                self.stats.parsed += 1;
+                if ev.time.is_none() {
+                    self.stats.without_time += 1;
+                }
+                if kept { (self.sink)(ev) } else { Ok(()) }
+            }
+        }
+    }
+
+    fn read_array(&mut self, text: &str) -> Result<(), Diag> {
         match serde_json::from_str::<Vec<&RawValue>>(text) {
             Ok(items) => {
                 for item in items {
                     let offset =
                         (item.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
                     let line = line_of(text, offset);
-                    self.accept(item.get(), line)?;
+                    let o = self.parse.line(item.get().as_bytes(), line);
+                    self.account(o)?;
                 }
                 Ok(())
             }
@@ -318,14 +490,7 @@ impl FileCtx<'_> {
         }
     }
 
-    fn read_stream(&mut self, bytes: &[u8]) -> Result<(), Diag> {
-        let text = match std::str::from_utf8(bytes) {
-            Ok(t) => t,
-            Err(e) => {
-                self.stats.read += 1;
-                return self.reject(1, &format!("invalid UTF-8: {e}"));
-            }
-        };
+    fn read_stream(&mut self, text: &str) -> Result<(), Diag> {
         let mut stream = serde_json::Deserializer::from_str(text).into_iter::<&RawValue>();
         loop {
             let start = stream.byte_offset();
@@ -334,7 +499,10 @@ impl FileCtx<'_> {
                 Some(Ok(raw)) => {
                     let offset =
                         (raw.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
-                    self.accept(raw.get(), line_of(text, offset.max(start)))?;
+                    let o = self
+                        .parse
+                        .line(raw.get().as_bytes(), line_of(text, offset.max(start)));
+                    self.account(o)?;
                 }
                 Some(Err(e)) => {
                     // The rest of the file cannot be resynchronised: report it as one rejection.
@@ -348,65 +516,33 @@ impl FileCtx<'_> {
         }
     }
 
-    /// Count and skip a line the prefilter rules out.
-    fn skip(&mut self, text: &[u8]) -> bool {
-        match self.prefilter {
-            Some(p) if !p.may_match(text, &mut self.scratch) => {
-                self.stats.read += 1;
-                self.stats.skipped += 1;
-                true
-            }
-            _ => false,
-        }
-    }
-
-    fn accept(&mut self, text: &str, line: usize) -> Result<(), Diag> {
-        if self.skip(text.as_bytes()) {
-            return Ok(());
-        }
-        self.accept_parsed(text, line)
-    }
-
-    /// Parse a line that passed the prefilter.
-    fn accept_parsed(&mut self, text: &str, line: usize) -> Result<(), Diag> {
-        self.stats.read += 1;
-        let doc: Json = match serde_json::from_str(text) {
-            Ok(d) => d,
-            Err(e) => return self.reject(line, &format!("malformed JSON: {e}")),
-        };
-        if !doc.is_object() {
-            return self.reject(line, "not a JSON object");
-        }
-        let time = self
-            .rule
-            .and_then(|r| event_time(r, &doc))
-            .or_else(|| self.rule.is_none().then(|| default_time(&doc)).flatten());
-        if time.is_none() {
-            self.stats.without_time += 1;
-        }
-        self.stats.parsed += 1;
-        (self.sink)(Event {
-            doc,
-            raw: text.to_string(),
-            time,
-            meta: self.meta.clone(),
-            origin: self.origin.clone(),
-            line,
-        })
-    }
-
     fn reject(&mut self, line: usize, msg: &str) -> Result<(), Diag> {
         if self.strict {
             return Err(Diag::error(
                 Kind::Io,
                 "tripline::data::malformed",
-                format!("{}:{line}: {msg}", self.origin),
+                format!("{}:{line}: {msg}", self.parse.origin),
             )
             .help("fix the event, or run without `--strict` to skip and count malformed events"));
         }
-        self.stats.reject(&self.origin, line, msg);
+        self.stats.reject(&self.parse.origin, line, msg);
         Ok(())
     }
+}
+
+/// Read until `buf` has grown by `want` bytes or the input ends; true at the end.
+fn fill(reader: &mut dyn Read, buf: &mut Vec<u8>, want: usize, origin: &str) -> Result<bool, Diag> {
+    let target = buf.len() + want;
+    let mut chunk = vec![0u8; 1 << 16];
+    while buf.len() < target {
+        match reader.read(&mut chunk) {
+            Ok(0) => return Ok(true),
+            Ok(n) => buf.extend_from_slice(chunk.get(..n).unwrap_or_default()),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io_error(origin, &format!("read failed: {e}"))),
+        }
+    }
+    Ok(false)
 }
 
 fn trim_line(line: &[u8]) -> &[u8] {
@@ -496,7 +632,15 @@ fn collect_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Diag> {
 mod tests {
     use super::*;
 
-    fn read(text: &str, strict: bool) -> (Vec<Event>, Result<ReadStats, Diag>) {
+    fn read(text: &str, strict: bool) -> (Vec<Arc<Event>>, Result<ReadStats, Diag>) {
+        read_with(text, strict, None)
+    }
+
+    fn read_with(
+        text: &str,
+        strict: bool,
+        max_line: Option<usize>,
+    ) -> (Vec<Arc<Event>>, Result<ReadStats, Diag>) {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("x.json");
         std::fs::write(&p, text).unwrap();
@@ -507,6 +651,7 @@ mod tests {
             }],
             ReadConfig {
                 strict,
+                max_line,
                 ..ReadConfig::default()
             },
         );
@@ -549,5 +694,30 @@ mod tests {
         let (evs, _) = read("{\n \"a\": 1\n}\n{\n \"a\": 2\n}\n", false);
         assert_eq!(evs.len(), 2);
         assert_eq!(evs.get(1).map(|e| e.raw.as_str()), Some("{\n \"a\": 2\n}"));
+    }
+
+    #[test]
+    fn long_lines_are_rejected_and_reading_goes_on() {
+        let long = format!("{{\"a\":\"{}\"}}", "x".repeat(100));
+        let text = format!("{{\"a\":1}}\n{long}\n{{\"a\":2}}");
+        let (evs, stats) = read_with(&text, false, Some(50));
+        let stats = stats.unwrap();
+        assert_eq!(evs.len(), 2);
+        assert_eq!((stats.read, stats.parsed, stats.malformed), (3, 2, 1));
+        assert!(
+            stats.problems[0].contains(":2: line longer than 50 bytes"),
+            "{:?}",
+            stats.problems
+        );
+        // the last line has no newline and is still read
+        assert_eq!(evs[1].line, 3);
+    }
+
+    #[test]
+    fn many_lines_keep_their_order() {
+        let text: String = (0..10_000).map(|i| format!("{{\"i\":{i}}}\n")).collect();
+        let (evs, stats) = read(&text, false);
+        assert_eq!(stats.unwrap().parsed, 10_000);
+        assert!(evs.iter().enumerate().all(|(i, e)| e.line == i + 1));
     }
 }

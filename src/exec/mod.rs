@@ -7,7 +7,6 @@
 use crate::diag::Diag;
 use crate::event::{Dataset, ReadStats};
 use crate::functions::EvalCtx;
-use crate::plan::search::Pred;
 use crate::plan::{Operator, Plan, Source};
 use crate::record::Record;
 use std::cell::RefCell;
@@ -94,25 +93,23 @@ pub fn run(plan: &Plan, ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
             } else {
                 None
             };
-            let stats = ctx
-                .data
-                .for_each_filtered(prefilter.as_ref(), &mut |event| {
-                    let rec = Record::from_event(Arc::new(event));
-                    if matches_pred(pred, &rec, ctx) {
-                        batch.push(rec);
-                        if batch.len() >= BATCH {
-                            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                            match push_through(&mut ops, 0, full, ctx) {
-                                Ok(rows) => out.extend(rows),
-                                Err(e) => {
-                                    failure = Some(e.clone());
-                                    return Err(e);
-                                }
-                            }
+            let eval = &ctx.eval;
+            let keep =
+                |e: &Arc<crate::event::Event>| pred.matches(&Record::from_event(e.clone()), eval);
+            let stats = ctx.data.scan(prefilter.as_ref(), &keep, &mut |event| {
+                batch.push(Record::from_event(event));
+                if batch.len() >= BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    match push_through(&mut ops, 0, full, ctx) {
+                        Ok(rows) => out.extend(rows),
+                        Err(e) => {
+                            failure = Some(e.clone());
+                            return Err(e);
                         }
                     }
-                    Ok(())
-                });
+                }
+                Ok(())
+            });
             if let Some(e) = failure {
                 return Err(e);
             }
@@ -134,10 +131,6 @@ pub fn run(plan: &Plan, ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
         out.extend(push_through(&mut ops, i + 1, rows, ctx)?);
     }
     Ok(out)
-}
-
-fn matches_pred(pred: &Pred, rec: &Record, ctx: &ExecCtx) -> bool {
-    pred.matches(rec, &ctx.eval)
 }
 
 fn push_through(
