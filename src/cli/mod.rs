@@ -443,6 +443,7 @@ fn cmd_run(a: &RunArgs) -> u8 {
             return exit_code(&d);
         }
     };
+    let mut compiled_rules = Vec::new();
     for f in &files {
         let rule = match load::rule(f) {
             Ok(r) => r,
@@ -457,20 +458,24 @@ fn cmd_run(a: &RunArgs) -> u8 {
             worst = worst.max(2);
             continue;
         };
-        let compiled = match rule::compile_rule(&rule, &macros, &types) {
-            Ok(c) => c,
+        match rule::compile_rule(&rule, &macros, &types) {
+            Ok(c) => compiled_rules.push((rule, c)),
             Err(all) => {
                 for d in &all {
                     report(d, &format!("{} (search)", f.display()), Some(&search));
                     worst = worst.max(exit_code(d));
                 }
-                continue;
             }
-        };
-        match run_plan(&compiled.plan, &ctx) {
+        }
+    }
+    // All rules read the data in one pass.
+    let plans: Vec<&crate::plan::Plan> = compiled_rules.iter().map(|(_, c)| &c.plan).collect();
+    let outcomes = crate::exec::run_many(&plans, &ctx);
+    for ((rule, compiled), outcome) in compiled_rules.iter().zip(outcomes) {
+        match outcome {
             Ok(rows) => {
                 if a.risk {
-                    let events = rule::risk::risk_events(&rule, &rows, ctx.eval.now);
+                    let events = rule::risk::risk_events(rule, &rows, ctx.eval.now);
                     risk.push(output::RuleRows {
                         rule: rule.display_name(),
                         rows: events

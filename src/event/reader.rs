@@ -144,7 +144,22 @@ impl Dataset {
         keep: &(dyn Fn(&Arc<Event>) -> bool + Sync),
         sink: &mut dyn FnMut(Arc<Event>) -> Result<(), Diag>,
     ) -> Result<ReadStats, Diag> {
-        let prefilter = prefilter.filter(|p| !p.is_empty() && !self.cfg.strict);
+        let filters: Vec<&Prefilter> = prefilter.into_iter().collect();
+        self.scan_many(&filters, &|e| u64::from(keep(e)), &mut |e, _| sink(e))
+    }
+
+    /// One pass for several consumers (up to 64): a line is parsed when any of `prefilters`
+    /// lets it through (all lines when the list is empty or one of them is empty); `keep`
+    /// returns a bit per consumer that wants the event; `sink` gets events with a non-zero mask.
+    pub fn scan_many(
+        &self,
+        prefilters: &[&Prefilter],
+        keep: &(dyn Fn(&Arc<Event>) -> u64 + Sync),
+        sink: &mut dyn FnMut(Arc<Event>, u64) -> Result<(), Diag>,
+    ) -> Result<ReadStats, Diag> {
+        let use_filter =
+            !self.cfg.strict && !prefilters.is_empty() && prefilters.iter().all(|p| !p.is_empty());
+        let prefilters: &[&Prefilter] = if use_filter { prefilters } else { &[] };
         let mut stats = ReadStats::default();
         for input in &self.inputs {
             let meta = Arc::new(input.meta.clone());
@@ -156,7 +171,7 @@ impl Dataset {
             let reader = self.open(&input.path)?;
             let mut ctx = FileCtx {
                 parse: Parse {
-                    prefilter,
+                    prefilters,
                     origin,
                     meta,
                     rule: rule.as_ref(),
@@ -243,11 +258,12 @@ pub const DEFAULT_MAX_LINE: usize = 64 << 20;
 
 /// What parsing one line needs; shared by the threads.
 struct Parse<'a> {
-    prefilter: Option<&'a Prefilter>,
+    /// A line is parsed when any of these lets it through (all when empty).
+    prefilters: &'a [&'a Prefilter],
     origin: Arc<str>,
     meta: Arc<Meta>,
     rule: Option<&'a TimeRule>,
-    keep: &'a (dyn Fn(&Arc<Event>) -> bool + Sync),
+    keep: &'a (dyn Fn(&Arc<Event>) -> u64 + Sync),
 }
 
 /// What became of one line.
@@ -255,7 +271,7 @@ enum Outcome {
     Blank,
     Skipped,
     Malformed(usize, String),
-    Event(Arc<Event>, bool),
+    Event(Arc<Event>, u64),
 }
 
 impl Parse<'_> {
@@ -263,8 +279,13 @@ impl Parse<'_> {
         if line.iter().all(u8::is_ascii_whitespace) {
             return Outcome::Blank;
         }
-        if let Some(p) = self.prefilter {
-            let passes = SCRATCH.with(|s| p.may_match(line, &mut s.borrow_mut()));
+        if !self.prefilters.is_empty() {
+            let passes = crate::plan::prefilter::must_parse(line)
+                || SCRATCH.with(|s| {
+                    let mut s = s.borrow_mut();
+                    crate::plan::prefilter::lower_into(line, &mut s);
+                    self.prefilters.iter().any(|p| p.matches_lowered(&s))
+                });
             if !passes {
                 return Outcome::Skipped;
             }
@@ -295,8 +316,8 @@ impl Parse<'_> {
             origin: self.origin.clone(),
             line,
         });
-        let kept = (self.keep)(&ev);
-        Outcome::Event(ev, kept)
+        let mask = (self.keep)(&ev);
+        Outcome::Event(ev, mask)
     }
 }
 
@@ -309,7 +330,7 @@ struct FileCtx<'a> {
     strict: bool,
     max_line: usize,
     stats: &'a mut ReadStats,
-    sink: &'a mut dyn FnMut(Arc<Event>) -> Result<(), Diag>,
+    sink: &'a mut dyn FnMut(Arc<Event>, u64) -> Result<(), Diag>,
 }
 
 impl FileCtx<'_> {
@@ -460,13 +481,17 @@ impl FileCtx<'_> {
                 self.stats.read += 1;
                 self.reject(n, &msg)
             }
-            Outcome::Event(ev, kept) => {
+            Outcome::Event(ev, mask) => {
                 self.stats.read += 1;
                 self.stats.parsed += 1;
                 if ev.time.is_none() {
                     self.stats.without_time += 1;
                 }
-                if kept { (self.sink)(ev) } else { Ok(()) }
+                if mask != 0 {
+                    (self.sink)(ev, mask)
+                } else {
+                    Ok(())
+                }
             }
         }
     }

@@ -147,3 +147,162 @@ fn push_through(
     }
     Ok(batch)
 }
+
+/// Run several plans over the dataset in one pass: every scan plan reads the same parsed
+/// events (each keeps those its predicate matches); generating plans run on their own. Up to
+/// 64 scan plans share a pass. Results come back in the order of `plans`; a plan that fails
+/// gets its error while the others go on.
+pub fn run_many(plans: &[&Plan], ctx: &ExecCtx) -> Vec<Result<Vec<Record>, Diag>> {
+    let mut results: Vec<Option<Result<Vec<Record>, Diag>>> = plans.iter().map(|_| None).collect();
+    let scans: Vec<usize> = plans
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| matches!(p.source, Source::Scan(_)))
+        .map(|(i, _)| i)
+        .collect();
+    for group in scans.chunks(64) {
+        for (i, r) in group.iter().zip(run_group(plans, group, ctx)) {
+            if let Some(slot) = results.get_mut(*i) {
+                *slot = Some(r);
+            }
+        }
+    }
+    plans
+        .iter()
+        .zip(results)
+        .map(|(p, r)| r.unwrap_or_else(|| run(p, ctx)))
+        .collect()
+}
+
+/// A scan plan's predicate, with subsearch results filled in when it had subsearches.
+struct LanePred<'a> {
+    base: &'a crate::plan::search::Pred,
+    resolved: Option<crate::plan::search::Pred>,
+}
+
+impl LanePred<'_> {
+    fn get(&self) -> &crate::plan::search::Pred {
+        self.resolved.as_ref().unwrap_or(self.base)
+    }
+}
+
+/// A scan plan's running operators.
+struct Lane<'a> {
+    ops: Vec<Box<dyn Operator + 'a>>,
+    out: Vec<Record>,
+    batch: Vec<Record>,
+    error: Option<Diag>,
+}
+
+impl Lane<'_> {
+    fn flush(&mut self, ctx: &ExecCtx) {
+        if self.error.is_some() || self.batch.is_empty() {
+            return;
+        }
+        let full = std::mem::take(&mut self.batch);
+        match push_through(&mut self.ops, 0, full, ctx) {
+            Ok(rows) => self.out.extend(rows),
+            Err(e) => self.error = Some(e),
+        }
+    }
+}
+
+fn run_group<'a>(
+    plans: &[&'a Plan],
+    group: &[usize],
+    ctx: &'a ExecCtx,
+) -> Vec<Result<Vec<Record>, Diag>> {
+    let mut lanes: Vec<Result<(LanePred<'a>, Lane<'a>), Diag>> = Vec::with_capacity(group.len());
+    for i in group {
+        let Some(plan) = plans.get(*i) else { continue };
+        let Source::Scan(pred) = &plan.source else {
+            continue;
+        };
+        let lane = (|| {
+            let mut ops = Vec::with_capacity(plan.steps.len());
+            for s in &plan.steps {
+                ops.push(s.start(ctx)?);
+            }
+            let resolved = pred.resolve(&mut |p| run(p, ctx))?;
+            Ok((
+                LanePred {
+                    base: pred,
+                    resolved,
+                },
+                Lane {
+                    ops,
+                    out: Vec::new(),
+                    batch: Vec::new(),
+                    error: None,
+                },
+            ))
+        })();
+        lanes.push(lane);
+    }
+    let (preds, mut states): (Vec<Option<LanePred>>, Vec<Result<Lane, Diag>>) = lanes
+        .into_iter()
+        .map(|l| match l {
+            Ok((p, lane)) => (Some(p), Ok(lane)),
+            Err(e) => (None, Err(e)),
+        })
+        .unzip();
+    let prefilters: Vec<crate::plan::prefilter::Prefilter> = preds
+        .iter()
+        .flatten()
+        .map(|p| {
+            if ctx.prefilter {
+                crate::plan::prefilter::Prefilter::from_pred(p.get())
+            } else {
+                crate::plan::prefilter::Prefilter::default()
+            }
+        })
+        .collect();
+    let filter_refs: Vec<&crate::plan::prefilter::Prefilter> = prefilters.iter().collect();
+    let eval = &ctx.eval;
+    let keep = |e: &Arc<crate::event::Event>| {
+        let rec = Record::from_event(e.clone());
+        preds
+            .iter()
+            .enumerate()
+            .fold(0u64, |mask, (bit, p)| match p {
+                Some(p) if p.get().matches(&rec, eval) => mask | (1u64 << bit),
+                _ => mask,
+            })
+    };
+    let stats = ctx.data.scan_many(&filter_refs, &keep, &mut |event, mask| {
+        for (bit, lane) in states.iter_mut().enumerate() {
+            if mask & (1u64 << bit) == 0 {
+                continue;
+            }
+            if let Ok(lane) = lane {
+                lane.batch.push(Record::from_event(event.clone()));
+                if lane.batch.len() >= BATCH {
+                    lane.flush(ctx);
+                }
+            }
+        }
+        Ok(())
+    });
+    let stats = match stats {
+        Ok(s) => s,
+        Err(e) => return states.iter().map(|_| Err(e.clone())).collect(),
+    };
+    ctx.read_stats.borrow_mut().get_or_insert(stats);
+    states
+        .into_iter()
+        .map(|lane| {
+            let mut lane = lane?;
+            lane.flush(ctx);
+            if let Some(e) = lane.error {
+                return Err(e);
+            }
+            for i in 0..lane.ops.len() {
+                let Some(op) = lane.ops.get_mut(i) else { break };
+                let rows = op.finish(ctx)?;
+                lane.out
+                    .extend(push_through(&mut lane.ops, i + 1, rows, ctx)?);
+            }
+            Ok(lane.out)
+        })
+        .collect()
+}

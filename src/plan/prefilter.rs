@@ -110,24 +110,35 @@ impl Prefilter {
 
     /// May this raw line match? `scratch` is reused for the lower-cased copy.
     pub fn may_match(&self, line: &[u8], scratch: &mut Vec<u8>) -> bool {
-        if self.clauses.is_empty() || memmem::find(line, b"\\u").is_some() {
+        if self.clauses.is_empty() || must_parse(line) {
             return true;
         }
-        // Two non-ASCII letters lower-case to ASCII ones (KELVIN SIGN → `k`, `İ` → `i̇`), so a
-        // case-insensitive match may involve them: such lines are always parsed.
-        if memmem::find(line, "\u{212A}".as_bytes()).is_some()
-            || memmem::find(line, "\u{130}".as_bytes()).is_some()
-        {
-            return true;
-        }
-        scratch.clear();
-        scratch.extend(line.iter().map(u8::to_ascii_lowercase));
+        lower_into(line, scratch);
+        self.matches_lowered(scratch)
+    }
+
+    /// Does an already lower-cased line (see [`lower_into`]) meet every clause?
+    pub fn matches_lowered(&self, lower: &[u8]) -> bool {
         self.clauses.iter().all(|clause| {
             clause
                 .iter()
-                .any(|lit| memmem::find(scratch, lit.as_bytes()).is_some())
+                .any(|lit| memmem::find(lower, lit.as_bytes()).is_some())
         })
     }
+}
+
+/// Lines that must always be parsed: a `\u` escape can spell any literal, and two non-ASCII
+/// letters lower-case to ASCII ones (KELVIN SIGN → `k`, `İ` → `i̇`).
+pub fn must_parse(line: &[u8]) -> bool {
+    memmem::find(line, b"\\u").is_some()
+        || memmem::find(line, "\u{212A}".as_bytes()).is_some()
+        || memmem::find(line, "\u{130}".as_bytes()).is_some()
+}
+
+/// ASCII-lower-case `line` into `out`.
+pub fn lower_into(line: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    out.extend(line.iter().map(u8::to_ascii_lowercase));
 }
 
 #[cfg(test)]

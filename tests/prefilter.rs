@@ -1,0 +1,152 @@
+//! The literal prefilter never changes results: for many generated queries over generated
+//! events (mixed letter case, `\u` escapes, Kelvin signs, wildcards, nested fields, arrays,
+//! numbers written differently), every query returns the same rows with and without it, and
+//! one pass for many rules returns what separate runs return.
+
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use tripline::event::{Dataset, Input, InputPath, Meta, ReadConfig};
+use tripline::exec::{ExecCtx, run, run_many};
+use tripline::functions::EvalCtx;
+use tripline::syntax::macros::MacroSet;
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+        xs[(self.next() % xs.len() as u64) as usize]
+    }
+}
+
+const WORDS: &[&str] = &[
+    "Send",
+    "HardDelete",
+    "threatmanagement",
+    "eDiscovery",
+    "alpha",
+    "beta",
+    "Kelvin",
+    "1.50",
+    "42",
+];
+
+/// A JSON string literal for `w`, sometimes with letters escaped as `\u00XX` or in other case.
+fn json_str(rng: &mut Rng, w: &str) -> String {
+    let mut s = String::from("\"");
+    for c in w.chars() {
+        match rng.next() % 10 {
+            0 => s.push_str(&format!("\\u{:04x}", c as u32)),
+            1 => s.extend(c.to_uppercase()),
+            2 => s.extend(c.to_lowercase()),
+            3 if c == 'K' => s.push('\u{212A}'),
+            _ => s.push(c),
+        }
+    }
+    s.push('"');
+    s
+}
+
+fn event(rng: &mut Rng) -> String {
+    let (wa, wb, wc) = (rng_word(rng), rng_word(rng), rng_word(rng));
+    let a = json_str(rng, wa);
+    let b = json_str(rng, wb);
+    let c = json_str(rng, wc);
+    let n = ["42", "42.0", "4.2e1", "1.5", "1.50"][(rng.next() % 5) as usize];
+    format!(
+        r#"{{"Operation": {a}, "Item": {{"Subject": {b}}}, "tags": [{c}, "x"], "n": {n}, "Name": "{} search"}}"#,
+        rng_word(rng)
+    )
+}
+
+fn rng_word(rng: &mut Rng) -> &'static str {
+    rng.pick(WORDS)
+}
+
+fn query(rng: &mut Rng) -> String {
+    let w = rng_word(rng).to_string();
+    let v = match rng.next() % 4 {
+        0 => w.clone(),
+        1 => format!("{}*", &w[..w.len().min(3)]),
+        2 => format!("*{}", &w[w.len().saturating_sub(3)..]),
+        _ => w.to_lowercase(),
+    };
+    let field = ["Operation", "Item.Subject", "tags{}", "n", "Name"][(rng.next() % 5) as usize];
+    let term = match rng.next() % 6 {
+        0 => format!("{field}={v}"),
+        1 => format!("{field}=\"{v}\""),
+        2 => format!("NOT {field}={v}"),
+        3 => format!("{field} IN ({v}, beta)"),
+        4 => format!("\"{w} search\""),
+        _ => v,
+    };
+    let other = format!("Operation={}", rng_word(rng));
+    match rng.next() % 3 {
+        0 => term,
+        1 => format!("{term} {other}"),
+        _ => format!("{term} OR {other}"),
+    }
+}
+
+#[test]
+fn prefilter_never_changes_results() {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.ndjson");
+    let lines: Vec<String> = (0..800).map(|_| event(&mut rng)).collect();
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    let data = Dataset::new(
+        vec![Input {
+            path: InputPath::File(path),
+            meta: Meta::default(),
+        }],
+        ReadConfig::default(),
+    );
+    let macros = MacroSet::new();
+    let queries: Vec<String> = (0..80)
+        .map(|_| format!("{} | stats count by Operation", query(&mut rng)))
+        .collect();
+    let compiled: Vec<_> = queries
+        .iter()
+        .map(|q| tripline::rule::compile(q, &macros).unwrap())
+        .collect();
+    let show = |rows: &[tripline::record::Record]| -> Vec<String> {
+        rows.iter().map(|r| format!("{:?}", r.visible())).collect()
+    };
+    let mut on = ExecCtx::new(&data, EvalCtx::default());
+    on.prefilter = true;
+    let mut off = ExecCtx::new(&data, EvalCtx::default());
+    off.prefilter = false;
+    let mut nonempty = 0;
+    for (q, c) in queries.iter().zip(&compiled) {
+        let a = show(&run(&c.plan, &on).unwrap());
+        let b = show(&run(&c.plan, &off).unwrap());
+        assert_eq!(a, b, "query `{q}` differs with the prefilter");
+        if !a.is_empty() {
+            nonempty += 1;
+        }
+    }
+    assert!(
+        nonempty > 25,
+        "too few queries found anything ({nonempty}): the test would be weak"
+    );
+    // One pass for all queries gives what separate runs give.
+    let plans: Vec<&tripline::plan::Plan> = compiled.iter().map(|c| &c.plan).collect();
+    let many = run_many(&plans, &on);
+    for ((q, c), m) in queries.iter().zip(&compiled).zip(many) {
+        assert_eq!(
+            show(&m.unwrap()),
+            show(&run(&c.plan, &off).unwrap()),
+            "query `{q}` differs in one pass"
+        );
+    }
+}
