@@ -5,7 +5,7 @@
 //! matched against the field values.
 
 use crate::diag::Diag;
-use crate::exec::{ExecCtx, run};
+use crate::exec::{ExecCtx, run_subsearch};
 use crate::plan::search::{Pred, compile};
 use crate::plan::{Lower, Operator, Plan, Step, lower as lower_query};
 use crate::record::Record;
@@ -38,7 +38,7 @@ impl Step for Search {
         self.pred.subplans()
     }
     fn start(&self, ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
-        let resolved = self.pred.resolve(&mut |p| run(p, ctx))?;
+        let resolved = self.pred.resolve(&mut |p| run_subsearch(p, ctx))?;
         Ok(Box::new(Op {
             base: &self.pred,
             resolved,

@@ -179,6 +179,7 @@ impl Dataset {
                 },
                 strict: self.cfg.strict,
                 max_line: self.cfg.max_line.unwrap_or(DEFAULT_MAX_LINE),
+                pending: None,
                 stats: &mut stats,
                 sink,
             };
@@ -329,6 +330,8 @@ struct FileCtx<'a> {
     parse: Parse<'a>,
     strict: bool,
     max_line: usize,
+    /// A read error met while filling the buffer, reported after the data before it.
+    pending: Option<String>,
     stats: &'a mut ReadStats,
     sink: &'a mut dyn FnMut(Arc<Event>, u64) -> Result<(), Diag>,
 }
@@ -337,7 +340,7 @@ impl FileCtx<'_> {
     fn read(&mut self, mut reader: Box<dyn Read + '_>) -> Result<(), Diag> {
         // Read the start to decide the format.
         let mut buf = Vec::with_capacity(BLOCK);
-        let eof = fill(&mut reader, &mut buf, BLOCK, &self.parse.origin)?;
+        let eof = self.fill(&mut reader, &mut buf);
         let start = if buf.starts_with(b"\xEF\xBB\xBF") {
             3
         } else {
@@ -348,10 +351,10 @@ impl FileCtx<'_> {
             .skip(start)
             .position(|b| !b.is_ascii_whitespace())
         else {
-            return if eof {
-                Ok(())
-            } else {
-                self.read_ndjson(reader, buf, start)
+            return match (eof, self.pending.take()) {
+                (true, Some(msg)) => self.broken(1, &msg),
+                (true, None) => Ok(()),
+                _ => self.read_ndjson(reader, buf, start),
             };
         };
         let first = first + start;
@@ -371,9 +374,12 @@ impl FileCtx<'_> {
             return self.read_ndjson(reader, buf, start);
         }
         // A JSON array, or objects spread over lines: these are read whole.
-        reader
-            .read_to_end(&mut buf)
-            .map_err(|e| io_error(&self.parse.origin, &format!("read failed: {e}")))?;
+        if let Err(e) = reader.read_to_end(&mut buf) {
+            return self.broken(1, &format!("read failed: {e}"));
+        }
+        if let Some(msg) = self.pending.take() {
+            return self.broken(1, &msg);
+        }
         let bytes = buf.get(start..).unwrap_or_default();
         let text = match std::str::from_utf8(bytes) {
             Ok(t) => t,
@@ -433,7 +439,7 @@ impl FileCtx<'_> {
                 buf.clear();
             }
             let before = buf.len();
-            let eof = fill(&mut reader, &mut buf, BLOCK, &self.parse.origin)?;
+            let eof = self.fill(&mut reader, &mut buf);
             if eof && buf.len() == before {
                 if overlong {
                     line_no += 1;
@@ -445,6 +451,10 @@ impl FileCtx<'_> {
                             self.max_line
                         ),
                     );
+                }
+                if let Some(msg) = self.pending.take() {
+                    // What came after the last complete line is lost with the rest.
+                    return self.broken(line_no + 1, &msg);
                 }
                 if !buf.is_empty() {
                     line_no += 1;
@@ -539,6 +549,28 @@ impl FileCtx<'_> {
                 }
             }
         }
+    }
+
+    /// Read more input; a read error ends the input and is reported once what was read
+    /// before it has been processed.
+    fn fill(&mut self, reader: &mut dyn Read, buf: &mut Vec<u8>) -> bool {
+        match fill(reader, buf, BLOCK, &self.parse.origin) {
+            Ok(eof) => eof,
+            Err(d) => {
+                self.pending = Some(d.message);
+                true
+            }
+        }
+    }
+
+    /// The input broke off (a truncated `.gz`, a read error): count it as one rejected event
+    /// at the line where it happened, and go on with the next input (fatal with `strict`).
+    fn broken(&mut self, line: usize, msg: &str) -> Result<(), Diag> {
+        self.stats.read += 1;
+        self.reject(
+            line.max(1),
+            &format!("{msg} (the rest of the file is skipped)"),
+        )
     }
 
     fn reject(&mut self, line: usize, msg: &str) -> Result<(), Diag> {

@@ -84,7 +84,7 @@ pub fn run(plan: &Plan, ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
     let mut out = Vec::new();
     match &plan.source {
         Source::Scan(pred) => {
-            let resolved = pred.resolve(&mut |p| run(p, ctx))?;
+            let resolved = pred.resolve(&mut |p| run_subsearch(p, ctx))?;
             let pred = resolved.as_ref().unwrap_or(pred);
             let mut batch = Vec::with_capacity(BATCH);
             let mut failure: Option<Diag> = None;
@@ -223,7 +223,7 @@ fn run_group<'a>(
             for s in &plan.steps {
                 ops.push(s.start(ctx)?);
             }
-            let resolved = pred.resolve(&mut |p| run(p, ctx))?;
+            let resolved = pred.resolve(&mut |p| run_subsearch(p, ctx))?;
             Ok((
                 LanePred {
                     base: pred,
@@ -305,4 +305,19 @@ fn run_group<'a>(
             Ok(lane.out)
         })
         .collect()
+}
+
+/// Run a subsearch whose results become search terms: Splunk keeps at most
+/// `[subsearch] maxout` rows (10,000); tripline does the same and says so.
+pub fn run_subsearch(plan: &Plan, ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
+    let mut rows = run(plan, ctx)?;
+    let limit = ctx.limits.subsearch_rows;
+    if rows.len() > limit {
+        ctx.warn(format!(
+            "a subsearch returned {} rows; only the first {limit} become search terms (Splunk's maxout)",
+            rows.len()
+        ));
+        rows.truncate(limit);
+    }
+    Ok(rows)
 }

@@ -46,14 +46,45 @@ pub fn shape_of(name: &str) -> ArgShape {
 /// Subsearches nest at most this deep.
 pub const MAX_NESTING: usize = 64;
 
+/// Parentheses and brackets nest at most this deep (the parser is recursive).
+pub const MAX_DEPTH: usize = 128;
+
 /// Parse a whole query.
 pub fn parse_query(text: &str) -> Result<Query, Diag> {
     lexical_check(text, 0)?;
-    parse_at(text, 0, 0)
+    with_big_stack(|| parse_at(text, 0, 0))
+}
+
+/// Stack for the parser: the grammar is recursive and pest's frames are large (notably in
+/// debug builds), so parsing runs on a thread of its own with room for [`MAX_DEPTH`] levels.
+const PARSER_STACK: usize = 256 << 20;
+
+fn with_big_stack<T: Send>(f: impl FnOnce() -> Result<T, Diag> + Send) -> Result<T, Diag> {
+    std::thread::scope(|s| {
+        match std::thread::Builder::new()
+            .name("tripline-parser".into())
+            .stack_size(PARSER_STACK)
+            .spawn_scoped(s, f)
+        {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|_| Err(internal("the parser failed", 0))),
+            Err(e) => Err(Diag::error(
+                Kind::Io,
+                "tripline::parse::thread",
+                format!("cannot start the parser thread: {e}"),
+            )),
+        }
+    })
 }
 
 /// Parse one expression (e.g. `head (x > 5)`), with `offset` added to spans.
 pub fn parse_expr(text: &str, offset: usize) -> Result<Expr, Diag> {
+    lexical_check(text, offset)?;
+    with_big_stack(|| parse_expr_here(text, offset))
+}
+
+fn parse_expr_here(text: &str, offset: usize) -> Result<Expr, Diag> {
     let mut pairs = SplParser::parse(Rule::expr_only, text).map_err(|e| pest_diag(&e, offset))?;
     let top = pairs
         .next()
@@ -64,7 +95,8 @@ pub fn parse_expr(text: &str, offset: usize) -> Result<Expr, Diag> {
 
 /// Parse search terms on their own (e.g. `inputlookup … where <search>`).
 pub fn parse_search(text: &str, offset: usize) -> Result<Option<SearchExpr>, Diag> {
-    search_args(text, offset, 0)
+    lexical_check(text, offset)?;
+    with_big_stack(|| search_args(text, offset, 0))
 }
 
 fn internal(msg: &str, offset: usize) -> Diag {
@@ -169,7 +201,7 @@ fn segment(p: Pair<Rule>, offset: usize, implicit_ok: bool, depth: usize) -> Res
                 )
                 .at(name_span));
             }
-            Args::Where(parse_expr(args_text, args_start)?)
+            Args::Where(parse_expr_here(args_text, args_start)?)
         }
         ArgShape::Stats => Args::Stats(stats_args(args_text, args_start)?),
         ArgShape::Generic => Args::Generic(generic_args(args_text, args_start, depth, true)?),
@@ -805,7 +837,18 @@ fn lexical_check(text: &str, offset: usize) -> Result<(), Diag> {
                     .help("add the closing `\"`, or escape a literal quote as `\\\"`"));
                 }
             }
-            '[' | '(' => stack.push((c, i)),
+            '[' | '(' => {
+                stack.push((c, i));
+                if stack.len() > MAX_DEPTH {
+                    return Err(Diag::error(
+                        Kind::Parse,
+                        "tripline::limit::nesting",
+                        format!("parentheses and brackets nest more than {MAX_DEPTH} deep"),
+                    )
+                    .at(Span::new(offset + i, offset + i + 1))
+                    .help("simplify the expression; the limit protects the parser's stack"));
+                }
+            }
             ']' | ')' => {
                 let want = if c == ']' { '[' } else { '(' };
                 match stack.pop() {
@@ -1031,5 +1074,29 @@ mod tests {
         assert_eq!(e.code, "tripline::parse::empty_command");
         let e = parse_query("a | eval x = (1 +) ").unwrap_err();
         assert_eq!(e.span.map(|s| s.start), Some(17));
+    }
+}
+
+#[cfg(test)]
+mod limits {
+    use super::*;
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let deep = format!(
+            "x | eval y = {}1{}",
+            "(".repeat(100_000),
+            ")".repeat(100_000)
+        );
+        let e = parse_query(&deep).unwrap_err();
+        assert_eq!(e.code, "tripline::limit::nesting");
+        assert_eq!(e.span.map(|s| s.start), Some(13 + MAX_DEPTH));
+        let ok = format!("x | eval y = {}1{}", "(".repeat(50), ")".repeat(50));
+        assert!(parse_query(&ok).is_ok());
+        let subs = format!("x {}y{}", "[search ".repeat(70), "]".repeat(70));
+        assert_eq!(
+            parse_query(&subs).unwrap_err().code,
+            "tripline::limit::nesting"
+        );
     }
 }
