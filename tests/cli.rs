@@ -174,7 +174,7 @@ fn check_unsupported_command_is_named() {
     let rule = dir.path().join("r.yml");
     std::fs::write(
         &rule,
-        "name: R\nid: 5f694cc4-a678-4a60-9410-bffca1b647dc\nsearch: 'x | iplocation src'\n",
+        "name: R\nid: 5f694cc4-a678-4a60-9410-bffca1b647dc\nsearch: 'x | xyseries a b c | iplocation src'\n",
     )
     .expect("write");
     let out = tripline()
@@ -185,12 +185,14 @@ fn check_unsupported_command_is_named() {
         .expect("runs");
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(doc["rules"][0]["status"], "unsupported");
-    assert_eq!(
-        doc["rules"][0]["messages"][0]["code"],
-        "tripline::plan::unsupported_command"
-    );
-    assert_eq!(doc["rules"][0]["messages"][0]["line"], 3);
-    assert_eq!(doc["rules"][0]["messages"][0]["column"], 10 + 4);
+    let m = &doc["rules"][0]["messages"];
+    assert_eq!(m[0]["code"], "tripline::plan::unsupported_command");
+    assert_eq!(m[0]["line"], 3);
+    assert_eq!(m[0]["column"], 10 + 4);
+    // iplocation can never run here, and says why
+    assert_eq!(m[1]["code"], "tripline::plan::cannot_run");
+    assert_eq!(m[1]["column"], 10 + 21);
+    assert!(m[1]["message"].as_str().unwrap().contains("GeoIP database"));
 }
 
 #[test]

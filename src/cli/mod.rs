@@ -106,6 +106,9 @@ struct DataArgs {
     /// index of the events.
     #[arg(long)]
     index: Option<String>,
+    /// CIM data model dataset of the events (`Endpoint.Processes`), read by `tstats`.
+    #[arg(long)]
+    datamodel: Option<String>,
     /// Field holding the event time (overrides the sourcetype table).
     #[arg(long)]
     time_field: Option<String>,
@@ -313,6 +316,7 @@ fn build_dataset(a: &DataArgs, rules: &[PathBuf]) -> Result<(Dataset, EvalCtx), 
         sourcetype: a.sourcetype.clone(),
         host: a.host.clone(),
         index: a.index.clone(),
+        datamodel: a.datamodel.clone(),
     };
     let mut inputs = Vec::new();
     for d in &a.data {
@@ -324,6 +328,7 @@ fn build_dataset(a: &DataArgs, rules: &[PathBuf]) -> Result<(Dataset, EvalCtx), 
                     sourcetype: ds.sourcetype.or_else(|| base.sourcetype.clone()),
                     host: ds.host.or_else(|| base.host.clone()),
                     index: ds.index.or_else(|| base.index.clone()),
+                    datamodel: ds.datamodel.or_else(|| base.datamodel.clone()),
                 };
                 for ip in expand_path(&path.display().to_string())? {
                     inputs.push(Input {

@@ -17,6 +17,7 @@ mod search;
 mod sort;
 mod stats;
 mod table;
+mod tstats;
 mod where_;
 
 pub mod args;
@@ -51,6 +52,7 @@ static COMMANDS: &[Entry] = &[
     Entry { name: "sort", lower: sort::lower, generating: false },
     Entry { name: "stats", lower: stats::lower, generating: false },
     Entry { name: "table", lower: table::lower, generating: false },
+    Entry { name: "tstats", lower: tstats::lower, generating: true },
     Entry { name: "where", lower: where_::lower, generating: false },
 ];
 
@@ -69,8 +71,58 @@ pub fn is_generating(name: &str) -> bool {
     COMMANDS.iter().any(|e| e.name == name && e.generating)
 }
 
+/// Commands that need something tripline cannot have, and why.
+static CANNOT_RUN: &[(&str, &str)] = &[
+    (
+        "iplocation",
+        "needs a GeoIP database (MaxMind GeoLite2-City), which tripline does not ship",
+    ),
+    (
+        "apply",
+        "applies a trained Machine Learning Toolkit model, which tripline cannot load",
+    ),
+    (
+        "fit",
+        "trains a Machine Learning Toolkit model, which tripline cannot do",
+    ),
+    (
+        "mstats",
+        "reads Splunk metric indexes, which JSON events do not provide",
+    ),
+    (
+        "mcatalog",
+        "reads Splunk metric indexes, which JSON events do not provide",
+    ),
+    (
+        "map",
+        "runs a new search per result row against Splunk, which tripline does not do",
+    ),
+    ("rest", "queries the Splunk REST API"),
+    (
+        "dbxquery",
+        "needs a database connection (Splunk DB Connect)",
+    ),
+    ("sendalert", "triggers a Splunk alert action"),
+    ("collect", "writes events into a Splunk index"),
+    (
+        "outputlookup",
+        "writes lookup files; tripline never writes during a run",
+    ),
+    ("metadata", "reads Splunk index metadata"),
+    ("dbinspect", "reads Splunk index buckets"),
+];
+
 /// Lower one command.
 pub fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
+    if let Some((_, why)) = CANNOT_RUN.iter().find(|(n, _)| *n == l.cmd.name) {
+        return Err(Diag::error(
+            Kind::Unsupported,
+            "tripline::plan::cannot_run",
+            format!("command `{}` cannot run in tripline: it {why}", l.cmd.name),
+        )
+        .at(l.cmd.name_span)
+        .help("run this rule in Splunk; `tripline check` lists every command tripline runs in docs/language.md"));
+    }
     match COMMANDS.iter().find(|e| e.name == l.cmd.name) {
         Some(e) => (e.lower)(l),
         None => {

@@ -23,6 +23,8 @@ pub struct Meta {
     pub host: Option<String>,
     /// `index`.
     pub index: Option<String>,
+    /// The CIM data model dataset the events belong to (`Endpoint.Processes`), for `tstats`.
+    pub datamodel: Option<String>,
 }
 
 /// One event.

@@ -229,6 +229,9 @@ pub struct ManifestDataset {
     /// Index of its events.
     #[serde(default)]
     pub index: Option<String>,
+    /// CIM data model dataset of its events (`Endpoint.Processes`), for `tstats`.
+    #[serde(default)]
+    pub datamodel: Option<String>,
 }
 
 #[derive(Deserialize)]

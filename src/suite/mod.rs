@@ -365,6 +365,7 @@ fn dataset(
                 sourcetype: s("sourcetype"),
                 host: s("host"),
                 index: s("index"),
+                datamodel: s("datamodel"),
             },
         });
     }

@@ -4,4 +4,4 @@ pub mod ast;
 pub mod macros;
 pub mod parser;
 
-pub use parser::{parse_expr, parse_query, parse_search};
+pub use parser::{parse_expr, parse_query, parse_search, parse_stats};

@@ -93,6 +93,12 @@ fn parse_expr_here(text: &str, offset: usize) -> Result<Expr, Diag> {
     build_expr(top, offset)
 }
 
+/// Parse stats-shaped arguments on their own (e.g. the aggregations of `tstats`).
+pub fn parse_stats(text: &str, offset: usize) -> Result<StatsArgs, Diag> {
+    lexical_check(text, offset)?;
+    with_big_stack(|| stats_args(text, offset))
+}
+
 /// Parse search terms on their own (e.g. `inputlookup … where <search>`).
 pub fn parse_search(text: &str, offset: usize) -> Result<Option<SearchExpr>, Diag> {
     lexical_check(text, offset)?;
