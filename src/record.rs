@@ -167,8 +167,29 @@ impl Record {
         names
     }
 
+    /// Estimated bytes this record keeps alive (for the memory budget): the event's text
+    /// twice (raw and parsed) plus the fields written on it.
+    pub fn approx_size(&self) -> usize {
+        let event = self.event.as_ref().map_or(0, |e| e.raw.len() * 2 + 64);
+        let fields: usize = self
+            .fields
+            .iter()
+            .map(|(k, v)| k.len() + value_size(v) + 32)
+            .sum();
+        48 + event + fields
+    }
+
     /// Turn into a plain row holding exactly `visible()` (after `table`, `fields`, `rename`).
     pub fn into_row(self) -> Record {
         Record::from_row(self.visible())
+    }
+}
+
+/// Estimated bytes of a value.
+pub fn value_size(v: &Value) -> usize {
+    match v {
+        Value::Str(s) => s.len() + 24,
+        Value::Multi(vs) => vs.iter().map(value_size).sum::<usize>() + 24,
+        _ => 16,
     }
 }

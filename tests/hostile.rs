@@ -182,3 +182,37 @@ fn mutated_corpus_rules_never_panic() {
     }
     assert!(checked > 4000, "{checked}");
 }
+
+/// Blocking operators stop with an error at the memory budget instead of growing without
+/// bound; under the budget the same query runs.
+#[test]
+fn memory_budget_is_an_error_not_an_oom() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines: String = (0..20_000)
+        .map(|i| format!("{{\"u\":\"user{i}\",\"x\":\"{}\"}}\n", "y".repeat(50)))
+        .collect();
+    let p = write(dir.path(), "many.json", lines.as_bytes());
+    let data = Dataset::new(
+        vec![Input {
+            path: InputPath::File(p),
+            meta: Meta::default(),
+        }],
+        ReadConfig::default(),
+    );
+    let macros = tripline::syntax::macros::MacroSet::new();
+    for q in [
+        "x=* | stats count by u",
+        "x=* | sort u",
+        "x=* | stats values(u) as u",
+    ] {
+        let c = tripline::rule::compile(q, &macros).unwrap();
+        let mut ctx = tripline::exec::ExecCtx::new(&data, tripline::functions::EvalCtx::default());
+        ctx.limits.memory = 256 << 10;
+        match tripline::exec::run(&c.plan, &ctx) {
+            Err(e) => assert_eq!(e.code, "tripline::limit::memory", "{q}"),
+            Ok(rows) => panic!("{q}: ran within 256 KiB ({} rows)", rows.len()),
+        }
+        ctx.limits.memory = 256 << 20;
+        assert!(tripline::exec::run(&c.plan, &ctx).is_ok(), "{q}");
+    }
+}

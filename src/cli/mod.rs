@@ -144,6 +144,10 @@ struct DataArgs {
     /// the bundled ECS schema.
     #[arg(long)]
     field_types: Option<PathBuf>,
+    /// Memory budget in MiB for blocking operators (stats groups, sort, join, buffered rows;
+    /// default 8192). Past it the run stops with an error instead of exhausting the machine.
+    #[arg(long)]
+    max_memory: Option<usize>,
     /// Rows a `join` subsearch may return (Splunk's default 50,000); past it tripline warns.
     #[arg(long, default_value_t = 50_000)]
     join_max_rows: usize,
@@ -437,6 +441,9 @@ fn cmd_run(a: &RunArgs) -> u8 {
     };
     let mut ctx = ExecCtx::new(&data, eval);
     ctx.limits.join_rows = a.data.join_max_rows;
+    if let Some(m) = a.data.max_memory {
+        ctx.limits.memory = m.saturating_mul(1 << 20);
+    }
     ctx.prefilter = !a.data.no_prefilter;
     let mut worst = 0u8;
     let mut results: Vec<output::RuleRows> = Vec::new();
@@ -584,6 +591,9 @@ fn cmd_query(a: &QueryArgs) -> u8 {
     };
     let mut ctx = ExecCtx::new(&data, eval);
     ctx.limits.join_rows = a.data.join_max_rows;
+    if let Some(m) = a.data.max_memory {
+        ctx.limits.memory = m.saturating_mul(1 << 20);
+    }
     ctx.prefilter = !a.data.no_prefilter;
     match run_plan(&compiled.plan, &ctx) {
         Ok(rows) => {

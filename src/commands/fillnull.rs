@@ -69,6 +69,7 @@ struct FillNullOp<'a> {
 impl Operator for FillNullOp<'_> {
     fn push(&mut self, mut batch: Vec<Record>, _ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
         if self.spec.fields.is_empty() {
+            _ctx.hold(batch.iter().map(Record::approx_size).sum())?;
             self.rows.extend(batch);
             return Ok(Vec::new());
         }

@@ -189,6 +189,7 @@ impl Step for Join {
             ));
             rows.truncate(limit);
         }
+        ctx.hold(rows.iter().map(Record::approx_size).sum())?;
         let mut sub_fields: Vec<String> = Vec::new();
         for r in &rows {
             for k in r.fields.keys() {

@@ -225,7 +225,8 @@ struct SortOp<'a> {
 }
 
 impl Operator for SortOp<'_> {
-    fn push(&mut self, batch: Vec<Record>, _ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
+    fn push(&mut self, batch: Vec<Record>, ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
+        ctx.hold(batch.iter().map(Record::approx_size).sum())?;
         self.rows.extend(batch);
         Ok(Vec::new())
     }

@@ -561,13 +561,28 @@ impl Operator for StatsOp<'_> {
                 .collect();
             let time = rec.get(&time_ref).as_number();
             for key in keys {
-                let group = self.groups.entry(key_text(&key)).or_insert_with(|| Group {
+                let text = key_text(&key);
+                if !self.groups.contains_key(&text) {
+                    ctx.hold(
+                        text.iter().map(|t| t.len() + 24).sum::<usize>()
+                            + 64 * self.spec.aggs.len()
+                            + 64,
+                    )?;
+                }
+                let group = self.groups.entry(text).or_insert_with(|| Group {
                     key,
                     states: self.spec.aggs.iter().map(|a| State::new(a.func)).collect(),
                 });
                 for ((state, spec), input) in
                     group.states.iter_mut().zip(&self.spec.aggs).zip(&inputs)
                 {
+                    if matches!(
+                        spec.func,
+                        Func::Values | Func::List | Func::Dc | Func::Median | Func::Mode
+                    ) {
+                        // Value-collecting aggregations grow with their input.
+                        ctx.hold(crate::record::value_size(input))?;
+                    }
                     state.add(spec.func, input, matches!(spec.input, Input::Records), time);
                 }
             }

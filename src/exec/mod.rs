@@ -24,6 +24,9 @@ pub struct Limits {
     pub subsearch_rows: usize,
     /// `sort` default row limit.
     pub sort_rows: usize,
+    /// Bytes that blocking operators (stats groups, sort, join's build side, buffered rows)
+    /// may hold in total (`--max-memory`); past it the run stops with an error.
+    pub memory: usize,
 }
 
 impl Default for Limits {
@@ -32,6 +35,7 @@ impl Default for Limits {
             join_rows: 50_000,
             subsearch_rows: 10_000,
             sort_rows: 10_000,
+            memory: 8 << 30,
         }
     }
 }
@@ -50,6 +54,8 @@ pub struct ExecCtx<'a> {
     pub read_stats: RefCell<Option<ReadStats>>,
     /// Skip lines the literal prefilter rules out (on by default).
     pub prefilter: bool,
+    /// Bytes held by blocking operators now (estimated).
+    held: std::cell::Cell<usize>,
 }
 
 impl<'a> ExecCtx<'a> {
@@ -62,7 +68,31 @@ impl<'a> ExecCtx<'a> {
             warnings: RefCell::new(Vec::new()),
             read_stats: RefCell::new(None),
             prefilter: true,
+            held: std::cell::Cell::new(0),
         }
+    }
+
+    /// Account for `bytes` more held by a blocking operator; an error past `--max-memory`.
+    pub fn hold(&self, bytes: usize) -> Result<(), Diag> {
+        let now = self.held.get().saturating_add(bytes);
+        self.held.set(now);
+        if now > self.limits.memory {
+            return Err(Diag::error(
+                crate::diag::Kind::Runtime,
+                "tripline::limit::memory",
+                format!(
+                    "blocking operators (stats, sort, join, …) hold more than {} MiB",
+                    self.limits.memory >> 20
+                ),
+            )
+            .help("raise the budget with `--max-memory <MiB>`, or narrow the search so fewer rows or groups are held"));
+        }
+        Ok(())
+    }
+
+    /// Give back what [`ExecCtx::hold`] took.
+    pub fn release(&self, bytes: usize) {
+        self.held.set(self.held.get().saturating_sub(bytes));
     }
 
     /// Record a warning once.
