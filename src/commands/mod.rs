@@ -1,24 +1,34 @@
 //! The command registry (stage: plan). One file per command; this table is the only other
 //! place a command is named.
 
+mod addtotals;
 mod bin;
+mod common;
 mod convert;
 mod dedup;
 mod eval;
+mod eventstats;
 mod fields;
 mod fillnull;
+mod fromjson;
 mod head;
 mod join;
+mod makemv;
 mod makeresults;
 mod mvexpand;
+mod regex;
 mod rename;
+mod replace;
 mod rex;
 mod search;
 mod sort;
+mod spath;
 mod stats;
+mod streamstats;
 mod table;
 mod tstats;
 mod where_;
+mod xmlkv;
 
 pub mod args;
 
@@ -35,25 +45,34 @@ struct Entry {
 
 #[rustfmt::skip]
 static COMMANDS: &[Entry] = &[
+    Entry { name: "addtotals", lower: addtotals::lower, generating: false },
     Entry { name: "bin", lower: bin::lower, generating: false },
     Entry { name: "bucket", lower: bin::lower, generating: false },
     Entry { name: "convert", lower: convert::lower, generating: false },
     Entry { name: "dedup", lower: dedup::lower, generating: false },
     Entry { name: "eval", lower: eval::lower, generating: false },
+    Entry { name: "eventstats", lower: eventstats::lower, generating: false },
     Entry { name: "fields", lower: fields::lower, generating: false },
     Entry { name: "fillnull", lower: fillnull::lower, generating: false },
+    Entry { name: "fromjson", lower: fromjson::lower, generating: false },
     Entry { name: "head", lower: head::lower, generating: false },
     Entry { name: "join", lower: join::lower, generating: false },
+    Entry { name: "makemv", lower: makemv::lower, generating: false },
     Entry { name: "makeresults", lower: makeresults::lower, generating: true },
     Entry { name: "mvexpand", lower: mvexpand::lower, generating: false },
+    Entry { name: "regex", lower: regex::lower, generating: false },
     Entry { name: "rename", lower: rename::lower, generating: false },
+    Entry { name: "replace", lower: replace::lower, generating: false },
     Entry { name: "rex", lower: rex::lower, generating: false },
     Entry { name: "search", lower: search::lower, generating: false },
     Entry { name: "sort", lower: sort::lower, generating: false },
+    Entry { name: "spath", lower: spath::lower, generating: false },
     Entry { name: "stats", lower: stats::lower, generating: false },
+    Entry { name: "streamstats", lower: streamstats::lower, generating: false },
     Entry { name: "table", lower: table::lower, generating: false },
     Entry { name: "tstats", lower: tstats::lower, generating: true },
     Entry { name: "where", lower: where_::lower, generating: false },
+    Entry { name: "xmlkv", lower: xmlkv::lower, generating: false },
 ];
 
 /// Names of every command tripline runs.

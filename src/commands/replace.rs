@@ -1,0 +1,159 @@
+//! `replace "a*" WITH "b*" [, "c" WITH "d" …] [IN f1, f2 …]`: replace whole field values.
+//!
+//! `… | replace "*.exe" WITH "*" IN process` — each value equal to a pattern (case-sensitive;
+//! `*` matches any run of characters) is replaced by its replacement, whose `*`s take what the
+//! pattern's `*`s matched, in order; the first matching pair wins. Without `IN` every visible
+//! field is rewritten. Each value of a multivalue field is replaced on its own.
+
+use super::args::{is_kw, name_list, tokens};
+use crate::diag::Diag;
+use crate::exec::ExecCtx;
+use crate::plan::{Lower, Operator, Step};
+use crate::record::Record;
+use crate::syntax::ast::{Tok, TokKind};
+use crate::value::{Value, wildcard_captures};
+
+#[derive(Debug)]
+struct Replace {
+    pairs: Vec<(String, String)>,
+    fields: Vec<String>,
+}
+
+fn value_text(l: &Lower, t: Option<&&Tok>, after: crate::diag::Span) -> Result<String, Diag> {
+    match t {
+        Some(t) if matches!(t.kind, TokKind::Str(_) | TokKind::Word(_)) => {
+            Ok(t.text().unwrap_or_default())
+        }
+        Some(t) => Err(l.error(t.span, "tripline::replace::syntax", "expected a value")),
+        None => Err(l
+            .error(after, "tripline::replace::syntax", "expected a value")
+            .help("write `replace \"old\" WITH \"new\" IN field`")),
+    }
+}
+
+pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
+    let toks: Vec<&Tok> = tokens(l).iter().collect();
+    let in_pos = toks.iter().position(|t| is_kw(t, "in"));
+    let (pair_toks, field_toks) = match in_pos {
+        Some(i) => (
+            toks.get(..i).unwrap_or_default(),
+            toks.get(i + 1..).unwrap_or_default(),
+        ),
+        None => (toks.as_slice(), &[][..]),
+    };
+    let mut pairs = Vec::new();
+    for group in pair_toks.split(|t| matches!(t.kind, TokKind::Comma)) {
+        match group {
+            [from, with, rest @ ..] if is_kw(with, "with") => {
+                let to = value_text(l, rest.first(), with.span)?;
+                if let Some(extra) = rest.get(1) {
+                    return Err(l
+                        .error(
+                            extra.span,
+                            "tripline::replace::syntax",
+                            "unexpected argument",
+                        )
+                        .help("separate pairs with commas; list fields after `IN`"));
+                }
+                pairs.push((value_text(l, Some(from), from.span)?, to));
+            }
+            _ => {
+                let span = group.first().map_or(l.cmd.span, |t| t.span);
+                return Err(l
+                    .error(
+                        span,
+                        "tripline::replace::syntax",
+                        "expected `\"old\" WITH \"new\"`",
+                    )
+                    .help("write `replace \"old\" WITH \"new\" [, …] [IN field, …]`"));
+            }
+        }
+    }
+    if let Some(i) = in_pos
+        && field_toks.is_empty()
+    {
+        let span = toks.get(i).map_or(l.cmd.span, |t| t.span);
+        return Err(l.error(span, "tripline::replace::fields", "`IN` needs field names"));
+    }
+    Ok(Box::new(Replace {
+        pairs,
+        fields: name_list(l, field_toks)?
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect(),
+    }))
+}
+
+impl Replace {
+    fn replace(&self, v: &Value) -> Option<Value> {
+        let text = v.to_text()?;
+        for (from, to) in &self.pairs {
+            if let Some(caps) = wildcard_captures(from, &text) {
+                let mut out = String::new();
+                let mut caps = caps.into_iter();
+                for (i, piece) in to.split('*').enumerate() {
+                    if i > 0 {
+                        out.push_str(&caps.next().unwrap_or_default());
+                    }
+                    out.push_str(piece);
+                }
+                return Some(Value::Str(out));
+            }
+        }
+        None
+    }
+}
+
+impl Step for Replace {
+    fn describe(&self) -> String {
+        let pairs: Vec<String> = self
+            .pairs
+            .iter()
+            .map(|(a, b)| format!("{a:?} WITH {b:?}"))
+            .collect();
+        let mut s = format!("replace {}", pairs.join(", "));
+        if !self.fields.is_empty() {
+            s.push_str(&format!(" IN {}", self.fields.join(", ")));
+        }
+        s
+    }
+    fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
+        Ok(Box::new(self))
+    }
+}
+
+impl Operator for &Replace {
+    fn push(&mut self, mut batch: Vec<Record>, _ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
+        for rec in &mut batch {
+            let names = if self.fields.is_empty() {
+                rec.visible().into_keys().collect()
+            } else {
+                self.fields.clone()
+            };
+            for name in names {
+                let v = rec.get_name(&name);
+                let vals = v.values();
+                let mut changed = false;
+                let new: Vec<Value> = vals
+                    .iter()
+                    .map(|x| match self.replace(x) {
+                        Some(r) => {
+                            changed = true;
+                            r
+                        }
+                        None => x.clone(),
+                    })
+                    .collect();
+                if changed {
+                    let nv = if let [one] = new.as_slice() {
+                        one.clone()
+                    } else {
+                        Value::Multi(new)
+                    };
+                    rec.set(&name, nv);
+                }
+            }
+        }
+        Ok(batch)
+    }
+}
