@@ -66,6 +66,21 @@ pub struct ReadConfig {
     /// Longest accepted line in bytes (default [`DEFAULT_MAX_LINE`]); longer lines are
     /// rejected as malformed.
     pub max_line: Option<usize>,
+    /// Told how reading goes (the CLI's progress bar); reading does not depend on it.
+    pub observer: Option<Arc<dyn Observer>>,
+}
+
+/// Follows the reading of a dataset, e.g. to draw a progress bar. Called from the thread that
+/// reads (not from the parsing threads), once per block of input and per chunk of lines, so
+/// it costs nothing per event.
+pub trait Observer: std::fmt::Debug + Send + Sync {
+    /// A pass over the inputs begins; `total` is their size in bytes when it is known (plain
+    /// files; not `.gz` or stdin).
+    fn pass(&self, total: Option<u64>);
+    /// `bytes` more bytes were read (decompressed, for `.gz`) and `events` more events seen.
+    fn advance(&self, bytes: u64, events: u64);
+    /// The pass is over.
+    fn done(&self);
 }
 
 /// What one pass over the data saw.
@@ -161,6 +176,10 @@ impl Dataset {
             !self.cfg.strict && !prefilters.is_empty() && prefilters.iter().all(|p| !p.is_empty());
         let prefilters: &[&Prefilter] = if use_filter { prefilters } else { &[] };
         let mut stats = ReadStats::default();
+        let observer = self.cfg.observer.as_deref();
+        if let Some(o) = observer {
+            o.pass(self.total_bytes());
+        }
         for input in &self.inputs {
             let meta = Arc::new(input.meta.clone());
             let rule = self.time_rule(&meta);
@@ -182,10 +201,28 @@ impl Dataset {
                 pending: None,
                 stats: &mut stats,
                 sink,
+                observer,
             };
             ctx.read(reader)?;
         }
+        if let Some(o) = observer {
+            o.done();
+        }
         Ok(stats)
+    }
+
+    /// The size of all inputs in bytes, when every input is a plain file.
+    fn total_bytes(&self) -> Option<u64> {
+        self.inputs
+            .iter()
+            .try_fold(0u64, |sum, input| match &input.path {
+                InputPath::File(p)
+                    if !p.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz")) =>
+                {
+                    Some(sum + std::fs::metadata(p).ok()?.len())
+                }
+                _ => None,
+            })
     }
 
     fn time_rule(&self, meta: &Meta) -> Option<TimeRule> {
@@ -334,6 +371,7 @@ struct FileCtx<'a> {
     pending: Option<String>,
     stats: &'a mut ReadStats,
     sink: &'a mut dyn FnMut(Arc<Event>, u64) -> Result<(), Diag>,
+    observer: Option<&'a dyn Observer>,
 }
 
 impl FileCtx<'_> {
@@ -374,7 +412,12 @@ impl FileCtx<'_> {
             return self.read_ndjson(reader, buf, start);
         }
         // A JSON array, or objects spread over lines: these are read whole.
-        if let Err(e) = reader.read_to_end(&mut buf) {
+        let before = buf.len();
+        let read = reader.read_to_end(&mut buf);
+        if let Some(obs) = self.observer {
+            obs.advance(buf.len().saturating_sub(before) as u64, 0);
+        }
+        if let Err(e) = read {
             return self.broken(1, &format!("read failed: {e}"));
         }
         if let Some(msg) = self.pending.take() {
@@ -388,11 +431,16 @@ impl FileCtx<'_> {
                 return self.reject(1, &format!("invalid UTF-8: {e}"));
             }
         };
-        if buf.get(first) == Some(&b'[') {
+        let seen = self.stats.read;
+        let done = if buf.get(first) == Some(&b'[') {
             self.read_array(text)
         } else {
             self.read_stream(text)
+        };
+        if let Some(obs) = self.observer {
+            obs.advance(0, self.stats.read.saturating_sub(seen));
         }
+        done
     }
 
     /// NDJSON, streamed block by block; complete lines are parsed in parallel chunks.
@@ -476,6 +524,9 @@ impl FileCtx<'_> {
         for o in outcomes {
             self.account(o)?;
         }
+        if let Some(obs) = self.observer {
+            obs.advance(0, lines.len() as u64);
+        }
         Ok(())
     }
 
@@ -554,13 +605,18 @@ impl FileCtx<'_> {
     /// Read more input; a read error ends the input and is reported once what was read
     /// before it has been processed.
     fn fill(&mut self, reader: &mut dyn Read, buf: &mut Vec<u8>) -> bool {
-        match fill(reader, buf, BLOCK, &self.parse.origin) {
+        let before = buf.len();
+        let eof = match fill(reader, buf, BLOCK, &self.parse.origin) {
             Ok(eof) => eof,
             Err(d) => {
                 self.pending = Some(d.message);
                 true
             }
+        };
+        if let Some(obs) = self.observer {
+            obs.advance(buf.len().saturating_sub(before) as u64, 0);
         }
+        eof
     }
 
     /// The input broke off (a truncated `.gz`, a read error): count it as one rejected event
