@@ -25,7 +25,8 @@ pub enum ArgShape {
     Stats,
     /// Generic tokens.
     Generic,
-    /// Generic tokens; `[ … ]` is a template, not a subsearch.
+    /// Generic tokens; `[ … ]` is a template or a sub-pipeline, not a subsearch (the command
+    /// parses it itself).
     Template,
 }
 
@@ -38,7 +39,7 @@ pub fn shape_of(name: &str) -> ArgShape {
         "stats" | "eventstats" | "streamstats" | "chart" | "timechart" | "sistats" => {
             ArgShape::Stats
         }
-        "foreach" | "map" => ArgShape::Template,
+        "foreach" | "map" | "appendpipe" => ArgShape::Template,
         _ => ArgShape::Generic,
     }
 }
