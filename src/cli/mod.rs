@@ -63,6 +63,9 @@ struct TestArgs {
     /// The search time for `now()` (epoch or ISO 8601).
     #[arg(long)]
     now: Option<String>,
+    /// KQL field types overriding the bundled ECS schema (for KQL rules).
+    #[arg(long)]
+    field_types: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -879,9 +882,17 @@ fn cmd_test(a: &TestArgs) -> u8 {
         },
         None => None,
     };
+    let types = match field_types(a.field_types.as_deref()) {
+        Ok(t) => t,
+        Err(d) => {
+            report(&d, "", None);
+            return exit_code(&d);
+        }
+    };
     let opts = crate::suite::Options {
         attack_data: a.attack_data.clone(),
         now,
+        field_types: Some(types),
     };
     let mut outcomes = Vec::new();
     for f in &files {
