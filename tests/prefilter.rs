@@ -154,7 +154,7 @@ fn prefilter_never_changes_results() {
 /// Like [`json_str`], but only one word in ten gets `\u` escapes (so that most lines are
 /// really prefiltered); the others only change letter case or use a Kelvin sign.
 fn json_str_mostly_plain(rng: &mut Rng, w: &str) -> String {
-    if rng.next() % 10 == 0 {
+    if rng.next().is_multiple_of(10) {
         return json_str(rng, w);
     }
     let mut s = String::from("\"");
