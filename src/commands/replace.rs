@@ -3,8 +3,8 @@
 //! `… | replace "*.exe" WITH "*" IN process` — each value equal to a pattern (case-sensitive;
 //! `*` matches any run of characters) is replaced by its replacement, whose `*`s take what the
 //! pattern's `*`s matched, in order; a replacement has as many `*` as its pattern or none.
-//! When several pairs match, the fuller match wins (the pattern with the most characters besides
-//! `*`, so an exact value beats any wildcard) and among equals the later pair, as Splunk
+//! When several pairs match, an exact pair beats any wildcard, then the fuller match wins (the
+//! pattern with the most characters besides `*`), and among equals the later pair, as Splunk
 //! documents "non-wildcard replacements specified later take precedence … for wildcard
 //! replacement, fuller matches take precedence over lesser matches". Without `IN` every field
 //! not starting with `_` is rewritten ("to replace values on _internal fields, you must specify
@@ -108,13 +108,17 @@ pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
 impl Replace {
     fn replace(&self, v: &Value) -> Option<Value> {
         let text = v.to_text()?;
-        // The fullest match wins; `>=` lets a later pair win a tie.
-        let mut best: Option<(usize, &str, Vec<String>)> = None;
+        // An exact pair beats any wildcard, then the fullest match wins; `>=` lets a later
+        // pair win a tie.
+        let mut best: Option<((bool, usize), &str, Vec<String>)> = None;
         for (from, to) in &self.pairs {
             if let Some(caps) = wildcard_captures(from, &text) {
-                let fullness = from.chars().filter(|c| *c != '*').count();
-                if best.as_ref().is_none_or(|(f, _, _)| fullness >= *f) {
-                    best = Some((fullness, to, caps));
+                let rank = (
+                    !from.contains('*'),
+                    from.chars().filter(|c| *c != '*').count(),
+                );
+                if best.as_ref().is_none_or(|(r, _, _)| rank >= *r) {
+                    best = Some((rank, to, caps));
                 }
             }
         }
