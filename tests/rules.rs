@@ -55,7 +55,7 @@ fn cli_test_summary_and_exit_codes() {
     let text = String::from_utf8_lossy(&out.stdout);
     // The attack_data URL test is skipped without --attack-data; the local ones pass.
     assert!(
-        text.trim_end().ends_with("3 passed, 0 failed, 1 skipped"),
+        text.trim_end().ends_with("5 passed, 0 failed, 1 skipped"),
         "{text}"
     );
 }
@@ -294,4 +294,80 @@ fn exchange_mailbox_export_matches_the_hand_worked_documents() {
     assert_eq!(run("logs-windows.powershell_operational-default"), want);
     assert_eq!(run("winlogbeat-2025.03.10"), want);
     assert!(run("logs-endpoint.events.process-default").is_empty());
+}
+
+/// `check --format json` says per rule how far it gets: parse, plan (every command known and
+/// valid), run (nothing missing here), with the first problem as `reason`.
+#[test]
+fn check_json_reports_parse_plan_run_per_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = |file: &str, id: &str, search: &str| {
+        std::fs::write(
+            dir.path().join(file),
+            format!("name: {file}\nid: {id}\nsearch: '{search}'\n"),
+        )
+        .unwrap();
+    };
+    rule(
+        "a_ok.yml",
+        "11111111-1111-4111-8111-111111111111",
+        "index=main user=x | stats count by host",
+    );
+    rule(
+        "b_parse.yml",
+        "22222222-2222-4222-8222-222222222222",
+        "index=main | eval x = (1 +",
+    );
+    rule(
+        "c_unknown.yml",
+        "33333333-3333-4333-8333-333333333333",
+        "index=main | cyberchef infield=x",
+    );
+    rule(
+        "d_geoip.yml",
+        "44444444-4444-4444-8444-444444444444",
+        "index=main | iplocation src",
+    );
+    rule(
+        "e_badarg.yml",
+        "55555555-5555-4555-8555-555555555555",
+        "index=main | head limit=notanumber",
+    );
+    let out = Command::cargo_bin("tripline")
+        .unwrap()
+        .arg("check")
+        .arg(dir.path())
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let stages: Vec<(bool, bool, bool, bool)> = doc["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["parse"].as_bool().unwrap(),
+                r["plan"].as_bool().unwrap(),
+                r["run"].as_bool().unwrap(),
+                r["reason"].is_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        stages,
+        vec![
+            (true, true, true, false),
+            (false, false, false, true),
+            (true, false, false, true),
+            (true, true, false, true),
+            (true, false, false, true),
+        ]
+    );
+    let reason = |i: usize| doc["rules"][i]["reason"].as_str().unwrap().to_string();
+    assert!(reason(2).contains("cyberchef"), "{}", reason(2));
+    assert!(reason(3).contains("GeoIP"), "{}", reason(3));
+    assert_eq!(doc["summary"]["parse"], 4);
+    assert_eq!(doc["summary"]["plan"], 2);
+    assert_eq!(doc["summary"]["run"], 1);
 }

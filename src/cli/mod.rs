@@ -655,7 +655,7 @@ fn cmd_check(a: &CheckArgs) -> u8 {
     let mut seen_names: std::collections::HashMap<String, PathBuf> =
         std::collections::HashMap::new();
     for f in &files {
-        let (name, mut status, mut diags, rule) = check_one(f, &macros, &types);
+        let (name, mut status, mut diags, rule, stages) = check_one(f, &macros, &types);
         if let Some(r) = &rule {
             let text = std::fs::read_to_string(f).unwrap_or_default();
             if let Some(id) = r.id_text() {
@@ -697,17 +697,21 @@ fn cmd_check(a: &CheckArgs) -> u8 {
             status = worst_status(&diags);
         }
         *counts.entry(status).or_insert(0) += 1;
-        entries.push((f.clone(), name, status, diags, rule));
+        entries.push((f.clone(), name, status, diags, rule, stages));
     }
     match a.format {
         CheckFormat::Json => {
             let rules: Vec<serde_json::Value> = entries
                 .iter()
-                .map(|(f, name, status, diags, rule)| {
+                .map(|(f, name, status, diags, rule, stages)| {
                     serde_json::json!({
                         "file": f.display().to_string(),
                         "name": name,
                         "status": status,
+                        "parse": stages.parse,
+                        "plan": stages.plan,
+                        "run": stages.run,
+                        "reason": stages.reason,
                         "attack": rule.as_ref().map(|r| r.attack_ids().iter().map(|id| {
                             let t = crate::attack::technique(id);
                             serde_json::json!({"id": id, "name": t.map(|t| t.name.clone()), "tactics": t.map(|t| t.tactics.clone())})
@@ -737,12 +741,15 @@ fn cmd_check(a: &CheckArgs) -> u8 {
                     "parse_error": counts.get("parse_error"),
                     "unsupported": counts.get("unsupported"),
                     "invalid": counts.get("invalid"),
+                    "parse": entries.iter().filter(|e| e.5.parse).count(),
+                    "plan": entries.iter().filter(|e| e.5.plan).count(),
+                    "run": entries.iter().filter(|e| e.5.run).count(),
                 }
             });
             println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         }
         CheckFormat::Human => {
-            for (f, _, status, diags, rule) in &entries {
+            for (f, _, status, diags, rule, _) in &entries {
                 for d in diags {
                     let src = rule.as_ref().and_then(|r| r.search.clone());
                     let label = match (d.span, rule) {
@@ -773,11 +780,53 @@ fn cmd_check(a: &CheckArgs) -> u8 {
     }
 }
 
+/// How far a rule gets: its query parses; every command is one tripline knows and its
+/// arguments are valid (plans); and it can run here (nothing it needs is missing, e.g. a
+/// GeoIP database or a trained model). `reason` is the first problem that stops it.
+#[derive(Clone, Debug, Default)]
+struct Stages {
+    parse: bool,
+    plan: bool,
+    run: bool,
+    reason: Option<String>,
+}
+
+impl Stages {
+    /// From the diagnostics of loading and compiling the query (not the metadata lint).
+    fn of(compile: &[Diag]) -> Stages {
+        let errors: Vec<&Diag> = compile.iter().filter(|d| d.is_error()).collect();
+        let why = |d: &Diag| Some(format!("{}: {}", d.code, d.message));
+        if let Some(d) = errors.iter().find(|d| d.kind == Kind::Parse) {
+            return Stages {
+                reason: why(d),
+                ..Stages::default()
+            };
+        }
+        // A known command that needs what tripline cannot have still plans.
+        if let Some(d) = errors
+            .iter()
+            .find(|d| d.code != "tripline::plan::cannot_run")
+        {
+            return Stages {
+                parse: true,
+                reason: why(d),
+                ..Stages::default()
+            };
+        }
+        Stages {
+            parse: true,
+            plan: true,
+            run: errors.is_empty(),
+            reason: errors.first().and_then(|d| why(d)),
+        }
+    }
+}
+
 fn check_one(
     f: &Path,
     macros: &MacroSet,
     types: &crate::kql::FieldTypes,
-) -> (String, &'static str, Vec<Diag>, Option<Rule>) {
+) -> (String, &'static str, Vec<Diag>, Option<Rule>, Stages) {
     let rule = match load::rule(f) {
         Ok(r) => r,
         Err(d) => {
@@ -786,7 +835,11 @@ fn check_one(
             } else {
                 status_of(&d)
             };
-            return (f.display().to_string(), status, vec![d], None);
+            let stages = Stages {
+                reason: Some(format!("{}: {}", d.code, d.message)),
+                ..Stages::default()
+            };
+            return (f.display().to_string(), status, vec![d], None, stages);
         }
     };
     let name = rule.display_name();
@@ -804,11 +857,17 @@ fn check_one(
             "tripline::rule::missing_search",
             "the rule has no `search`",
         ));
-        return (name, "invalid", diags, Some(rule));
+        let stages = Stages {
+            reason: Some("tripline::rule::missing_search: the rule has no `search`".into()),
+            ..Stages::default()
+        };
+        return (name, "invalid", diags, Some(rule), stages);
     }
     let file_text = std::fs::read_to_string(f).unwrap_or_default();
+    let stages;
     match rule::compile_rule(&rule, macros, types) {
         Ok(c) => {
+            stages = Stages::of(&c.warnings);
             diags.extend(c.warnings.iter().cloned());
             diags.extend(rule::lint::lint(
                 &rule,
@@ -818,12 +877,13 @@ fn check_one(
             ));
         }
         Err(all) => {
+            stages = Stages::of(&all);
             diags.extend(all);
             diags.extend(rule::lint::lint(&rule, &file_text, None, None));
         }
     }
     let status = worst_status(&diags);
-    (name, status, diags, Some(rule))
+    (name, status, diags, Some(rule), stages)
 }
 
 /// The worst problem decides: a parse error, then an invalid rule, then unsupported parts.
