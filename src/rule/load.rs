@@ -1,5 +1,5 @@
-//! All YAML loading (stage: load): rules, macro files, the sourcetype table and dataset
-//! manifests. No other module reads YAML.
+//! All YAML loading (stage: load): rules, macro files, the sourcetype table, dataset
+//! manifests and lookup definitions. No other module reads YAML.
 
 use super::Rule;
 use crate::diag::{Diag, Kind};
@@ -336,4 +336,49 @@ pub fn field_types_value(
         out.push((field, spec));
     }
     Ok(out)
+}
+
+/// Load one lookup definition (security_content's `lookups/*.yml`): `name` (required),
+/// `filename` or `collection`, `external_cmd`, and the matching rules `match_type`,
+/// `case_sensitive_match`, `min_matches`, `max_matches`, `default_match`, kept as text for
+/// `src/lookup` to check. Other keys (`description`, `fields_list`, …) are ignored.
+pub fn lookup_definition(path: &Path) -> Result<crate::lookup::Definition, Diag> {
+    let text = read(path)?;
+    let doc: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| yaml_err(path, &e))?;
+    let serde_yaml::Value::Mapping(map) = doc else {
+        return Err(Diag::error(
+            Kind::Invalid,
+            "tripline::lookup::definition",
+            format!(
+                "lookup definition `{}` is not a mapping of keys",
+                path.display()
+            ),
+        ));
+    };
+    let get = |key: &str| {
+        map.get(key)
+            .filter(|v| !v.is_null())
+            .map(scalar_text)
+            .map(|s| s.trim_end_matches(['\r', '\n']).to_string())
+    };
+    let Some(name) = get("name").filter(|n| !n.trim().is_empty()) else {
+        return Err(Diag::error(
+            Kind::Invalid,
+            "tripline::lookup::definition",
+            format!("lookup definition `{}` has no `name`", path.display()),
+        )
+        .help("a definition names its lookup: `name: my_lookup`, `filename: my_lookup.csv`"));
+    };
+    Ok(crate::lookup::Definition {
+        name: name.trim().to_string(),
+        file: path.to_path_buf(),
+        filename: get("filename"),
+        collection: get("collection"),
+        external_cmd: get("external_cmd"),
+        match_type: get("match_type"),
+        case_sensitive_match: get("case_sensitive_match"),
+        min_matches: get("min_matches"),
+        max_matches: get("max_matches"),
+        default_match: get("default_match"),
+    })
 }

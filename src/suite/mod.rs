@@ -29,6 +29,8 @@ pub struct Options {
     pub attack_data: Option<PathBuf>,
     /// Search time (`now()`), epoch seconds.
     pub now: Option<f64>,
+    /// Lookups the rules may use.
+    pub env: std::sync::Arc<crate::plan::Env>,
 }
 
 /// How a test ended.
@@ -279,7 +281,10 @@ pub fn run_rule(
         _ => Vec::new(),
     };
     let mut out = Vec::new();
-    let compiled = rule.search.as_deref().map(|s| rule::compile(s, macros));
+    let compiled = rule
+        .search
+        .as_deref()
+        .map(|s| rule::compile_in(s, macros, &opts.env));
     for (i, t) in tests.iter().enumerate() {
         let test_name = t
             .get("name")
