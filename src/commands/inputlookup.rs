@@ -8,7 +8,8 @@
 //! 0), `max` the most rows read (default 1,000,000,000); `WHERE` filters the rows with search
 //! terms (case-insensitive values, `*` wildcards, `AND`/`OR`/`NOT`). In a subsearch
 //! (`[| inputlookup x | fields a]`) its rows become search terms like any subsearch's.
-//! `strict` is accepted; tripline always fails on a lookup it cannot read.
+//! `strict` is accepted; tripline always fails on a lookup it cannot read. Like Splunk, it
+//! must be the first command unless `append=true`.
 //!
 //! **Choices** (undocumented): `start`/`max` count rows of the file, before `WHERE`; an empty
 //! cell is no field; a lookup definition's matching rules do not apply (they are for `lookup`).
@@ -55,12 +56,37 @@ pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
     // Options come before the table name; `where` ends the generic part.
     let where_at = toks.iter().position(|t| is_kw(t, "where"));
     let head = where_at.map_or(toks, |w| toks.get(..w).unwrap_or_default());
+    // Options come before the name: a `key=value` after it is a filter written without `where`.
+    let name_at = head
+        .iter()
+        .position(|t| !matches!(t.kind, TokKind::Kv { .. }));
+    if let Some(t) = name_at
+        .and_then(|n| head.get(n + 1..))
+        .and_then(|rest| rest.iter().find(|t| matches!(t.kind, TokKind::Kv { .. })))
+    {
+        return Err(l
+            .error(
+                t.span,
+                "tripline::inputlookup::syntax",
+                "unexpected text after the lookup table name",
+            )
+            .help("filter the rows with `where`: `| inputlookup users.csv where dept=eng`"));
+    }
     let s = split(head);
     s.reject_unknown(l, &["append", "strict", "start", "max"])?;
     let append = parse_bool(l, s.get("append"))?;
     parse_bool(l, s.get("strict"))?;
     let start = super::args::number_opt(l, s.get("start"), 0)?;
     let max = super::args::number_opt(l, s.get("max"), 1_000_000_000)?;
+    if l.index > 0 && !append {
+        return Err(l
+            .error(
+                l.cmd.name_span,
+                "tripline::inputlookup::not_first",
+                "`inputlookup` must be the first command unless it appends",
+            )
+            .help("write `| inputlookup append=true …` to add the table's rows after the results"));
+    }
     let Some((name_tok, extra)) = s.rest.split_first() else {
         return Err(l
             .error(
@@ -182,8 +208,8 @@ struct InputLookupOp<'a> {
 
 impl Operator for InputLookupOp<'_> {
     fn push(&mut self, batch: Vec<Record>, _ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
-        // Without append=true the table replaces the results so far.
-        Ok(if self.spec.append { batch } else { Vec::new() })
+        // Mid-pipeline it appends (lowering refuses it otherwise); first, it has no input.
+        Ok(batch)
     }
     fn finish(&mut self, ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
         if self.done {
