@@ -57,7 +57,7 @@ fn search_line(text: &str) -> Option<(usize, usize, bool)> {
 }
 
 /// Rule files under the given paths: files as given, folders searched for `*.yml`/`*.yaml`
-/// (except `macros.yml` and `sourcetypes.yml`), in name order.
+/// (except `macros.yml`, `sourcetypes.yml` and `lookups/` folders), in name order.
 pub fn rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diag> {
     let mut out = Vec::new();
     for p in paths {
@@ -78,7 +78,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Diag> {
     for entry in std::fs::read_dir(dir).map_err(|e| io_err(dir, &e))? {
         let path = entry.map_err(|e| io_err(dir, &e))?.path();
         if path.is_dir() {
-            walk(&path, out)?;
+            // A `lookups/` folder beside the rules holds lookup definitions, not rules.
+            if path.file_name().and_then(|n| n.to_str()) != Some("lookups") {
+                walk(&path, out)?;
+            }
         } else if is_yaml(&path) {
             let name = path
                 .file_name()
