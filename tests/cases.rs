@@ -296,7 +296,11 @@ fn run(case: &Case) -> Result<Run, String> {
         let folder = dir.path().join("lookups");
         std::fs::create_dir(&folder).map_err(|e| e.to_string())?;
         for (file, text) in &case.lookups {
-            std::fs::write(folder.join(file), text).map_err(|e| e.to_string())?;
+            let path = folder.join(file);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+            }
+            std::fs::write(path, text).map_err(|e| e.to_string())?;
         }
         cmd.arg("--lookups").arg(&folder);
     }

@@ -497,3 +497,58 @@ fn corpus_lookups_load_or_give_a_reason() {
     }
     assert_eq!(names.len() + csv, 129, "the folder's 129 files");
 }
+
+/// The fenced blocks after `marker` in a Markdown file: (info string, body), in order.
+fn fenced_blocks(doc: &str, marker: &str) -> Vec<(String, String)> {
+    let start = doc.find(marker).unwrap_or_else(|| panic!("no `{marker}` in the doc"));
+    let mut out = Vec::new();
+    let mut lines = doc[start..].lines();
+    while let Some(line) = lines.next() {
+        if line.starts_with("## ") || line.starts_with("### ") {
+            break;
+        }
+        if let Some(info) = line.strip_prefix("```") {
+            let mut body = String::new();
+            for l in lines.by_ref() {
+                if l.starts_with("```") {
+                    break;
+                }
+                body.push_str(l);
+                body.push('\n');
+            }
+            out.push((info.to_string(), body));
+        }
+    }
+    out
+}
+
+/// The lookup example of docs/language.md runs and prints what the doc says.
+#[test]
+fn language_doc_lookup_example_runs() {
+    let doc = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/language.md"),
+    )
+    .unwrap();
+    let blocks = fenced_blocks(&doc, "<!-- example: lookup -->");
+    let kinds: Vec<&str> = blocks.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(kinds, ["csv", "ndjson", "spl", "ndjson"]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("lookups")).unwrap();
+    std::fs::write(dir.path().join("lookups/users.csv"), &blocks[0].1).unwrap();
+    std::fs::write(dir.path().join("events.ndjson"), &blocks[1].1).unwrap();
+    let out = run(
+        dir.path(),
+        &[
+            "query",
+            blocks[2].1.trim(),
+            "--data",
+            "events.ndjson",
+            "--lookups",
+            "lookups",
+            "--format",
+            "ndjson",
+        ],
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(out.stdout, blocks[3].1);
+}

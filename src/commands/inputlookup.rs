@@ -1,5 +1,5 @@
 //! `| inputlookup [append=bool] [strict=bool] [start=N] [max=N] <table> [WHERE <search>]`:
-//! the rows of a lookup table as results.
+//! the rows of a lookup table as results (options may also follow the table name).
 //!
 //! `| inputlookup previously_seen_users.csv where user=admin*` — Splunk Search Reference,
 //! "inputlookup": a generating command whose table is a lookup definition or a `.csv`/`.csv.gz`
@@ -56,14 +56,18 @@ pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
     // Options come before the table name; `where` ends the generic part.
     let where_at = toks.iter().position(|t| is_kw(t, "where"));
     let head = where_at.map_or(toks, |w| toks.get(..w).unwrap_or_default());
-    // Options come before the name: a `key=value` after it is a filter written without `where`.
+    // Options may come before or after the name (security_content writes `inputlookup
+    // baseline append=t`); an unknown `key=value` after the name is a filter missing `where`.
+    let known = ["append", "strict", "start", "max"];
     let name_at = head
         .iter()
         .position(|t| !matches!(t.kind, TokKind::Kv { .. }));
-    if let Some(t) = name_at
-        .and_then(|n| head.get(n + 1..))
-        .and_then(|rest| rest.iter().find(|t| matches!(t.kind, TokKind::Kv { .. })))
-    {
+    if let Some(t) = name_at.and_then(|n| head.get(n + 1..)).and_then(|rest| {
+        rest.iter().find(|t| match &t.kind {
+            TokKind::Kv { key, .. } => !known.contains(&key.to_ascii_lowercase().as_str()),
+            _ => false,
+        })
+    }) {
         return Err(l
             .error(
                 t.span,
@@ -73,7 +77,7 @@ pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
             .help("filter the rows with `where`: `| inputlookup users.csv where dept=eng`"));
     }
     let s = split(head);
-    s.reject_unknown(l, &["append", "strict", "start", "max"])?;
+    s.reject_unknown(l, &known)?;
     let append = parse_bool(l, s.get("append"))?;
     parse_bool(l, s.get("strict"))?;
     let start = super::args::number_opt(l, s.get("start"), 0)?;

@@ -35,6 +35,8 @@ pub struct Definition {
     pub collection: Option<String>,
     /// An external (scripted) lookup command.
     pub external_cmd: Option<String>,
+    /// The time column of a time-bounded lookup.
+    pub time_field: Option<String>,
     /// `WILDCARD(f)`, `CIDR(f)` … separated by commas.
     pub match_type: Option<String>,
     /// `true`/`false`.
@@ -278,6 +280,14 @@ impl Lookups {
                 format!("lookup `{name}` runs an external command (`{cmd}`), which tripline does not do"),
             )
             .help("replace it with a CSV table of the values the rule needs"));
+        }
+        if let Some(tf) = &def.time_field {
+            return Err(Diag::error(
+                Kind::Unsupported,
+                "tripline::lookup::time_bounded",
+                format!("lookup `{name}` is time-bounded (`time_field: {tf}`), which tripline does not support"),
+            )
+            .help("remove `time_field` to match the table without time bounds"));
         }
         let Some(filename) = &def.filename else {
             return Err(Diag::error(

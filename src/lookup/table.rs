@@ -7,6 +7,12 @@
 //! that value. tripline reads `.csv` and `.csv.gz`, the two forms the Search Reference names for
 //! lookup files. An empty cell is no value. A row with fewer cells than the header has empty
 //! cells at the end; a row with more cells is an error (its extra values would be lost).
+//!
+//! **Choice** (undocumented): spaces and tabs around header names and cells are removed.
+//! security_content's own tables are written `workflow_name, job_name` / `deployment,
+//! k8s-security`, and its detections use the names and values without the space
+//! (`OUTPUTNEW job_name`, `search lfi_path=yes`, `search isDynDNS=True`), which only works
+//! in Splunk if it trims them too.
 
 use crate::diag::{Diag, Kind};
 use std::io::Read;
@@ -101,6 +107,10 @@ pub fn read(file: &Path, max_bytes: usize) -> Result<Table, Diag> {
     Ok(table)
 }
 
+fn trim(s: &str) -> &str {
+    s.trim_matches([' ', '\t'])
+}
+
 /// Parse CSV text (the first row is the header).
 pub fn parse(file: &Path, bytes: &[u8]) -> Result<Table, Diag> {
     let mut rdr = csv::ReaderBuilder::new()
@@ -120,6 +130,7 @@ pub fn parse(file: &Path, bytes: &[u8]) -> Result<Table, Diag> {
         } else {
             name
         };
+        let name = trim(name);
         if name.is_empty() {
             return Err(csv_err(
                 file,
@@ -153,7 +164,7 @@ pub fn parse(file: &Path, bytes: &[u8]) -> Result<Table, Diag> {
         if rec.len() == 1 && rec.get(0).is_some_and(str::is_empty) && width > 1 {
             continue;
         }
-        let mut cells: Vec<String> = rec.iter().map(str::to_string).collect();
+        let mut cells: Vec<String> = rec.iter().map(|c| trim(c).to_string()).collect();
         cells.resize(width, String::new());
         held += 24 + cells.iter().map(|c| c.len() + 24).sum::<usize>();
         rows.push(cells.into_boxed_slice());
@@ -182,6 +193,13 @@ mod tests {
         assert_eq!(t.rows.len(), 2);
         assert_eq!(&*t.rows[0], ["1", "x, y", "two\nlines"]);
         assert_eq!(&*t.rows[1], ["2", "z", ""]);
+    }
+
+    #[test]
+    fn spaces_around_names_and_cells_are_removed() {
+        let t = p("workflow_name, job_name\ndeployment, k8s-security \n").unwrap();
+        assert_eq!(t.columns, ["workflow_name", "job_name"]);
+        assert_eq!(&*t.rows[0], ["deployment", "k8s-security"]);
     }
 
     #[test]

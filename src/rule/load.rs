@@ -342,7 +342,7 @@ pub fn field_types_value(
 }
 
 /// Load one lookup definition (security_content's `lookups/*.yml`): `name` (required),
-/// `filename` or `collection`, `external_cmd`, and the matching rules `match_type`,
+/// `filename` or `collection`, `external_cmd`, `time_field`, and the matching rules `match_type`,
 /// `case_sensitive_match`, `min_matches`, `max_matches`, `default_match`, kept as text for
 /// `src/lookup` to check. Other keys (`description`, `fields_list`, …) are ignored.
 pub fn lookup_definition(path: &Path) -> Result<crate::lookup::Definition, Diag> {
@@ -378,6 +378,7 @@ pub fn lookup_definition(path: &Path) -> Result<crate::lookup::Definition, Diag>
         filename: get("filename"),
         collection: get("collection"),
         external_cmd: get("external_cmd"),
+        time_field: get("time_field"),
         match_type: get("match_type"),
         case_sensitive_match: get("case_sensitive_match"),
         min_matches: get("min_matches"),
