@@ -129,7 +129,11 @@ fn lookup_files(name: &str, v: Option<&Value>) -> Result<Vec<(String, String)>, 
                 let header: Result<Vec<String>, String> = fields.iter().map(csv_cell).collect();
                 csv.push_str(&header?.join(","));
                 csv.push('\n');
-                let rows = m.get("rows").and_then(Value::as_array).cloned().unwrap_or_default();
+                let rows = m
+                    .get("rows")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
                 for row in rows {
                     let Value::Array(cells) = row else {
                         return Err(format!("{name}: lookup `{file}`: each row is a list"));

@@ -100,7 +100,10 @@ fn a_symlink_out_of_the_folder_is_refused_unless_allowed() {
         ],
     );
     assert_eq!(allowed.code, Some(0), "{}", allowed.stderr);
-    assert_eq!(allowed.stdout, "{\"user\":\"alice\",\"secret\":\"hunter2\"}\n");
+    assert_eq!(
+        allowed.stdout,
+        "{\"user\":\"alice\",\"secret\":\"hunter2\"}\n"
+    );
 }
 
 #[cfg(unix)]
@@ -275,7 +278,14 @@ fn tables_count_towards_the_run_memory_budget() {
     }
     std::fs::write(dir.path().join("lookups/a.csv"), &csv).unwrap();
     std::fs::write(dir.path().join("lookups/b.csv"), &csv).unwrap();
-    let budget = ["--lookups", "lookups", "--max-memory", "1", "--format", "ndjson"];
+    let budget = [
+        "--lookups",
+        "lookups",
+        "--max-memory",
+        "1",
+        "--format",
+        "ndjson",
+    ];
     let q = |query: &str| {
         let mut args = vec!["query", query];
         args.extend(budget);
@@ -286,7 +296,11 @@ fn tables_count_towards_the_run_memory_budget() {
     assert_eq!(same.stdout, "{\"n\":5500}\n");
     let two = q("| inputlookup a.csv | lookup b.csv k OUTPUT v AS w | stats count(w) as n");
     assert_eq!(two.code, Some(1), "{}", two.stderr);
-    assert!(two.stderr.contains("tripline::limit::memory"), "{}", two.stderr);
+    assert!(
+        two.stderr.contains("tripline::limit::memory"),
+        "{}",
+        two.stderr
+    );
     assert!(two.stdout.is_empty());
 }
 
@@ -327,7 +341,8 @@ fn lookups_beside_the_rules_are_found() {
         );
         assert_eq!(out.code, Some(0), "{target}: {}", out.stderr);
         assert!(
-            out.stdout.contains("\"result\":{\"user\":\"ALICE\",\"dept\":\"eng\"}"),
+            out.stdout
+                .contains("\"result\":{\"user\":\"ALICE\",\"dept\":\"eng\"}"),
             "{target}: {}",
             out.stdout
         );
@@ -340,7 +355,11 @@ fn lookups_beside_the_rules_are_found() {
     write_rule(&root.join("plain/r.yml"), "| inputlookup t.csv");
     let out = run(root, &["run", "plain", "--format", "ndjson"]);
     assert_eq!(out.code, Some(0), "{}", out.stderr);
-    assert!(out.stdout.contains("{\"a\":\"1\",\"b\":\"2\"}"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("{\"a\":\"1\",\"b\":\"2\"}"),
+        "{}",
+        out.stdout
+    );
     // An explicit --lookups replaces the default folder.
     let other = tempfile::tempdir().unwrap();
     let out = run(
@@ -353,7 +372,11 @@ fn lookups_beside_the_rules_are_found() {
         ],
     );
     assert_eq!(out.code, Some(2), "{}", out.stdout);
-    assert!(out.stderr.contains("tripline::lookup::not_found"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("tripline::lookup::not_found"),
+        "{}",
+        out.stderr
+    );
 }
 
 /// `check` says why a lookup cannot be used: unsupported for a KV store or a model (like
@@ -373,9 +396,15 @@ fn check_gives_specific_reasons() {
         "name: model\nfilename: model.mlmodel\n",
     )
     .unwrap();
-    write_rule(&root.join("rules/a_kv.yml"), "* | lookup seen user OUTPUT firstTimeSeen");
+    write_rule(
+        &root.join("rules/a_kv.yml"),
+        "* | lookup seen user OUTPUT firstTimeSeen",
+    );
     write_rule(&root.join("rules/b_model.yml"), "| inputlookup model");
-    write_rule(&root.join("rules/c_missing.yml"), "* | lookup identity_lookup_expanded x");
+    write_rule(
+        &root.join("rules/c_missing.yml"),
+        "* | lookup identity_lookup_expanded x",
+    );
     let out = run(root, &["check", "rules", "--format", "json"]);
     assert_eq!(out.code, Some(2));
     let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
@@ -410,7 +439,11 @@ fn rule_tests_use_the_lookups() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     std::fs::create_dir_all(root.join("rules/lookups")).unwrap();
-    std::fs::write(root.join("rules/lookups/bad.csv"), "process\nmimikatz.exe\n").unwrap();
+    std::fs::write(
+        root.join("rules/lookups/bad.csv"),
+        "process\nmimikatz.exe\n",
+    )
+    .unwrap();
     std::fs::write(
         root.join("rules/data.json"),
         "{\"process\":\"mimikatz.exe\"}\n{\"process\":\"calc.exe\"}\n",
@@ -500,7 +533,9 @@ fn corpus_lookups_load_or_give_a_reason() {
 
 /// The fenced blocks after `marker` in a Markdown file: (info string, body), in order.
 fn fenced_blocks(doc: &str, marker: &str) -> Vec<(String, String)> {
-    let start = doc.find(marker).unwrap_or_else(|| panic!("no `{marker}` in the doc"));
+    let start = doc
+        .find(marker)
+        .unwrap_or_else(|| panic!("no `{marker}` in the doc"));
     let mut out = Vec::new();
     let mut lines = doc[start..].lines();
     while let Some(line) = lines.next() {
@@ -525,10 +560,9 @@ fn fenced_blocks(doc: &str, marker: &str) -> Vec<(String, String)> {
 /// The lookup example of docs/language.md runs and prints what the doc says.
 #[test]
 fn language_doc_lookup_example_runs() {
-    let doc = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/language.md"),
-    )
-    .unwrap();
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/language.md"))
+            .unwrap();
     let blocks = fenced_blocks(&doc, "<!-- example: lookup -->");
     let kinds: Vec<&str> = blocks.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(kinds, ["csv", "ndjson", "spl", "ndjson"]);

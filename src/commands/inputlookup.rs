@@ -89,7 +89,9 @@ pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
                 "tripline::inputlookup::not_first",
                 "`inputlookup` must be the first command unless it appends",
             )
-            .help("write `| inputlookup append=true …` to add the table's rows after the results"));
+            .help(
+                "write `| inputlookup append=true …` to add the table's rows after the results",
+            ));
     }
     let Some((name_tok, extra)) = s.rest.split_first() else {
         return Err(l

@@ -166,6 +166,9 @@ fn cell_matches(kind: MatchKind, cell: &str, text: &str, case_sensitive: bool) -
     }
 }
 
+/// Rows by network, for one address family and prefix length.
+type NetIndex = HashMap<u128, Vec<u32>>;
+
 /// The index over the first input column.
 enum Primary {
     /// Exact cells (and wildcard cells without `*`), folded for case; plus the wildcard cells.
@@ -175,7 +178,7 @@ enum Primary {
         kind: MatchKind,
     },
     /// CIDR cells by (family, prefix length) → network → rows.
-    Cidr(Vec<((bool, u8), HashMap<u128, Vec<u32>>)>),
+    Cidr(Vec<((bool, u8), NetIndex)>),
 }
 
 /// A lookup's compiled matcher: the input columns (table column index and kind) and the index.
@@ -211,7 +214,7 @@ impl Matcher {
         let mut bytes = 64usize;
         let primary = match first_kind {
             MatchKind::Cidr => {
-                let mut by_len: Vec<((bool, u8), HashMap<u128, Vec<u32>>)> = Vec::new();
+                let mut by_len: Vec<((bool, u8), NetIndex)> = Vec::new();
                 for (i, row) in table.rows.iter().enumerate() {
                     let Some((v4, net, bits)) = row.get(first_col).and_then(|c| parse_net(c))
                     else {
@@ -281,7 +284,9 @@ impl Matcher {
                     rows.extend(
                         patterns
                             .iter()
-                            .filter(|(_, p)| cell_matches(*kind, p, text, self.rules.case_sensitive))
+                            .filter(|(_, p)| {
+                                cell_matches(*kind, p, text, self.rules.case_sensitive)
+                            })
                             .map(|(i, _)| *i),
                     );
                     if rows.len() > before && before > 0 {
@@ -329,11 +334,16 @@ impl Matcher {
                 let Some(cells) = table.rows.get(row as usize) else {
                     continue;
                 };
-                let rest_ok = self.inputs.iter().zip(values).skip(1).all(|((col, kind), vals)| {
-                    let cell = cells.get(*col).map(String::as_str).unwrap_or_default();
-                    vals.iter()
-                        .any(|v| cell_matches(*kind, cell, v, self.rules.case_sensitive))
-                });
+                let rest_ok = self
+                    .inputs
+                    .iter()
+                    .zip(values)
+                    .skip(1)
+                    .all(|((col, kind), vals)| {
+                        let cell = cells.get(*col).map(String::as_str).unwrap_or_default();
+                        vals.iter()
+                            .any(|v| cell_matches(*kind, cell, v, self.rules.case_sensitive))
+                    });
                 if rest_ok {
                     out.push(row);
                 }
@@ -344,7 +354,6 @@ impl Matcher {
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "tests")]
 mod tests {
     use super::*;
     use std::path::Path;
@@ -390,7 +399,10 @@ mod tests {
             max_matches: 1,
             ..Rules::default()
         };
-        assert_eq!(Matcher::build(&t, &[0], &one).find(&t, &[texts(&["A"])]), [0]);
+        assert_eq!(
+            Matcher::build(&t, &[0], &one).find(&t, &[texts(&["A"])]),
+            [0]
+        );
     }
 
     #[test]

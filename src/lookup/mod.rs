@@ -143,9 +143,9 @@ impl Lookups {
                 })?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| {
-                    p.extension()
-                        .and_then(|e| e.to_str())
-                        .is_some_and(|e| e.eq_ignore_ascii_case("yml") || e.eq_ignore_ascii_case("yaml"))
+                    p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                        e.eq_ignore_ascii_case("yml") || e.eq_ignore_ascii_case("yaml")
+                    })
                 })
                 .collect();
             files.sort();
@@ -277,7 +277,9 @@ impl Lookups {
             return Err(Diag::error(
                 Kind::Unsupported,
                 "tripline::lookup::external",
-                format!("lookup `{name}` runs an external command (`{cmd}`), which tripline does not do"),
+                format!(
+                    "lookup `{name}` runs an external command (`{cmd}`), which tripline does not do"
+                ),
             )
             .help("replace it with a CSV table of the values the rule needs"));
         }
@@ -309,14 +311,19 @@ impl Lookups {
             return Err(Diag::error(
                 Kind::Unsupported,
                 "tripline::lookup::file_type",
-                format!("lookup `{name}` reads `{filename}`; tripline reads `.csv` and `.csv.gz` lookup files"),
+                format!(
+                    "lookup `{name}` reads `{filename}`; tripline reads `.csv` and `.csv.gz` lookup files"
+                ),
             ));
         }
         let rules = rules_of(def)?;
         // The definition's own folder first, then the others (later ones first).
-        let order = std::iter::once(folder).chain((0..self.folders.len()).rev().filter(|i| *i != folder));
+        let order =
+            std::iter::once(folder).chain((0..self.folders.len()).rev().filter(|i| *i != folder));
         for i in order {
-            let Some(f) = self.folders.get(i) else { continue };
+            let Some(f) = self.folders.get(i) else {
+                continue;
+            };
             let p = self.safe_join(f, filename)?;
             if p.is_file() {
                 return Ok(Resolved {
@@ -364,7 +371,9 @@ impl Lookups {
                         folder.dir.display()
                     ),
                 )
-                .help("copy the file into the lookup folder, or allow it with `--allow-lookup-paths`"));
+                .help(
+                    "copy the file into the lookup folder, or allow it with `--allow-lookup-paths`",
+                ));
             }
         }
         Ok(p)
@@ -436,7 +445,11 @@ fn rules_of(def: &Definition) -> Result<Rules, Diag> {
         rules.case_sensitive = match c.trim().to_ascii_lowercase().as_str() {
             "true" | "t" | "1" | "yes" => true,
             "false" | "f" | "0" | "no" => false,
-            other => return Err(bad(format!("`case_sensitive_match` must be true or false, not `{other}`"))),
+            other => {
+                return Err(bad(format!(
+                    "`case_sensitive_match` must be true or false, not `{other}`"
+                )));
+            }
         };
     }
     let number = |key: &str, v: &Option<String>| -> Result<Option<usize>, Diag> {
@@ -454,7 +467,9 @@ fn rules_of(def: &Definition) -> Result<Rules, Diag> {
     }
     if let Some(n) = number("max_matches", &def.max_matches)? {
         if !(1..=1000).contains(&n) {
-            return Err(bad(format!("`max_matches` must be between 1 and 1000, not {n}")));
+            return Err(bad(format!(
+                "`max_matches` must be between 1 and 1000, not {n}"
+            )));
         }
         rules.max_matches = n;
     }

@@ -157,7 +157,10 @@ pub fn parse(file: &Path, bytes: &[u8]) -> Result<Table, Diag> {
             return Err(csv_err(
                 file,
                 line,
-                format!("the row has {} cells but the header names {width}", rec.len()),
+                format!(
+                    "the row has {} cells but the header names {width}",
+                    rec.len()
+                ),
             ));
         }
         // A blank line is no row.
@@ -178,7 +181,6 @@ pub fn parse(file: &Path, bytes: &[u8]) -> Result<Table, Diag> {
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
 mod tests {
     use super::*;
 
