@@ -11,12 +11,14 @@
 //! - `min_matches` (default **0**) and `default_match` (default empty): with fewer matches than
 //!   `min_matches`, `default_match` is output as often as needed to reach it.
 //!
-//! An index is built once per `lookup` command: a hash of the first exact (or wildcard-free)
-//! column's cells, a list of the wildcard cells, and per prefix length a hash of the CIDR
-//! networks — an event is matched without scanning the table.
+//! An index is built once per `lookup` command over its first lookup field: a hash of the
+//! exact (or wildcard-free) cells, an Aho-Corasick automaton of the wildcard cells' longest
+//! literal pieces, or per prefix length a hash of the CIDR networks — an event is matched
+//! without scanning the table; the other lookup fields are checked on the candidate rows.
 
 use super::table::Table;
 use crate::value::{glob_match, glob_match_ci};
+use aho_corasick::AhoCorasick;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
@@ -97,11 +99,12 @@ pub fn parse_match_type(text: &str) -> Result<Vec<(String, MatchKind)>, String> 
     Ok(out)
 }
 
+/// The text compared: as is, or lowercased character by character (as the wildcard match does).
 fn fold(s: &str, case_sensitive: bool) -> String {
     if case_sensitive {
         s.to_string()
     } else {
-        s.to_lowercase()
+        s.chars().flat_map(char::to_lowercase).collect()
     }
 }
 
@@ -144,11 +147,7 @@ fn parse_ip(s: &str) -> Option<(bool, u128)> {
 fn cell_matches(kind: MatchKind, cell: &str, text: &str, case_sensitive: bool) -> bool {
     match kind {
         MatchKind::Exact => {
-            if case_sensitive {
-                cell == text
-            } else {
-                cell == text || cell.to_lowercase() == text.to_lowercase()
-            }
+            cell == text || (!case_sensitive && fold(cell, false) == fold(text, false))
         }
         MatchKind::Wildcard => {
             if case_sensitive {
@@ -169,13 +168,97 @@ fn cell_matches(kind: MatchKind, cell: &str, text: &str, case_sensitive: bool) -
 /// Rows by network, for one address family and prefix length.
 type NetIndex = HashMap<u128, Vec<u32>>;
 
+/// Wildcard cells, found through their longest literal piece: a pattern can only match a
+/// value that contains each of its pieces, so one Aho-Corasick pass over the value finds the
+/// few patterns worth trying (security_content's dynamic DNS table has 92,000 of them).
+struct Wild {
+    /// Finds the pieces (folded for case) in a value.
+    finder: Option<AhoCorasick>,
+    /// Per piece (the finder's pattern id): the rows and patterns that need it.
+    by_piece: Vec<Vec<(u32, String)>>,
+    /// Patterns without a literal piece (`*`), tried on every value.
+    always: Vec<(u32, String)>,
+}
+
+impl Wild {
+    fn build(cells: Vec<(u32, String)>, case_sensitive: bool) -> Wild {
+        let mut ids: HashMap<String, usize> = HashMap::new();
+        let mut keys: Vec<String> = Vec::new();
+        let mut by_piece: Vec<Vec<(u32, String)>> = Vec::new();
+        let mut always = Vec::new();
+        for (row, pat) in cells {
+            let longest = pat.split('*').max_by_key(|p| p.len()).unwrap_or_default();
+            if longest.is_empty() {
+                always.push((row, pat));
+                continue;
+            }
+            let key = fold(longest, case_sensitive);
+            let id = *ids.entry(key).or_insert_with_key(|k| {
+                keys.push(k.clone());
+                by_piece.push(Vec::new());
+                keys.len() - 1
+            });
+            if let Some(list) = by_piece.get_mut(id) {
+                list.push((row, pat));
+            }
+        }
+        let finder = if keys.is_empty() {
+            None
+        } else {
+            AhoCorasick::new(&keys).ok()
+        };
+        if finder.is_none() {
+            // No automaton (none needed, or it could not be built): try every pattern.
+            always.extend(by_piece.drain(..).flatten());
+            always.sort_unstable_by_key(|(row, _)| *row);
+        }
+        Wild {
+            finder,
+            by_piece,
+            always,
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        let cells = |v: &[(u32, String)]| v.iter().map(|(_, p)| p.len() + 32).sum::<usize>();
+        self.finder.as_ref().map_or(0, AhoCorasick::memory_usage)
+            + self.by_piece.iter().map(|v| cells(v) + 24).sum::<usize>()
+            + cells(&self.always)
+    }
+
+    /// Push the rows whose pattern matches `text` (unordered).
+    fn rows(&self, text: &str, case_sensitive: bool, out: &mut Vec<u32>) {
+        let mut try_list = |list: &[(u32, String)]| {
+            for (row, pat) in list {
+                if cell_matches(MatchKind::Wildcard, pat, text, case_sensitive) {
+                    out.push(*row);
+                }
+            }
+        };
+        if let Some(finder) = &self.finder {
+            let folded = fold(text, case_sensitive);
+            let mut found: Vec<usize> = finder
+                .find_overlapping_iter(&folded)
+                .map(|m| m.pattern().as_usize())
+                .collect();
+            found.sort_unstable();
+            found.dedup();
+            for id in found {
+                if let Some(list) = self.by_piece.get(id) {
+                    try_list(list);
+                }
+            }
+        }
+        try_list(&self.always);
+    }
+}
+
 /// The index over the first input column.
 enum Primary {
     /// Exact cells (and wildcard cells without `*`), folded for case; plus the wildcard cells.
     Hash {
         exact: HashMap<String, Vec<u32>>,
-        patterns: Vec<(u32, String)>,
-        kind: MatchKind,
+        wild: Wild,
     },
     /// CIDR cells by (family, prefix length) → network → rows.
     Cidr(Vec<((bool, u8), NetIndex)>),
@@ -252,11 +335,9 @@ impl Matcher {
                             .push(i);
                     }
                 }
-                Primary::Hash {
-                    exact,
-                    patterns,
-                    kind,
-                }
+                let wild = Wild::build(patterns, rules.case_sensitive);
+                bytes += wild.bytes();
+                Primary::Hash { exact, wild }
             }
         };
         Matcher {
@@ -270,28 +351,15 @@ impl Matcher {
     /// Rows (in order) whose first input cell matches `text`.
     fn candidates(&self, text: &str) -> Vec<u32> {
         match &self.primary {
-            Primary::Hash {
-                exact,
-                patterns,
-                kind,
-            } => {
+            Primary::Hash { exact, wild } => {
                 let mut rows: Vec<u32> = exact
                     .get(&fold(text, self.rules.case_sensitive))
                     .cloned()
                     .unwrap_or_default();
-                if !patterns.is_empty() {
-                    let before = rows.len();
-                    rows.extend(
-                        patterns
-                            .iter()
-                            .filter(|(_, p)| {
-                                cell_matches(*kind, p, text, self.rules.case_sensitive)
-                            })
-                            .map(|(i, _)| *i),
-                    );
-                    if rows.len() > before && before > 0 {
-                        rows.sort_unstable();
-                    }
+                let before = rows.len();
+                wild.rows(text, self.rules.case_sensitive, &mut rows);
+                if rows.len() > before {
+                    rows.sort_unstable();
                 }
                 rows
             }
@@ -416,6 +484,62 @@ mod tests {
         assert_eq!(m.find(&t, &[texts(&["cmd.exe"])]), [0, 1, 2]);
         assert_eq!(m.find(&t, &[texts(&["calc.exe"])]), [0, 2]);
         assert!(m.find(&t, &[texts(&["x.dll"])]).is_empty());
+    }
+
+    /// The index finds exactly the rows a scan of the table finds, in the same order, for
+    /// random patterns and values over a small alphabet (both cases, a non-ASCII letter).
+    #[test]
+    fn index_agrees_with_a_scan() {
+        let mut seed: u64 = 0x5eed;
+        let mut next = |n: u64| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) % n
+        };
+        let alphabet = ['a', 'b', 'A', '.', 'É', 'é'];
+        let word = |stars: bool, next: &mut dyn FnMut(u64) -> u64| {
+            let len = next(5);
+            (0..len)
+                .map(|_| {
+                    if stars && next(4) == 0 {
+                        '*'
+                    } else {
+                        alphabet[next(alphabet.len() as u64) as usize]
+                    }
+                })
+                .collect::<String>()
+        };
+        for case_sensitive in [true, false] {
+            for kind in [MatchKind::Wildcard, MatchKind::Exact] {
+                let mut csv = String::from("k,v\n");
+                for i in 0..60 {
+                    let cell = word(kind == MatchKind::Wildcard, &mut next);
+                    csv.push_str(&format!("{cell},{i}\n"));
+                }
+                let t = table(&csv);
+                let rules = Rules {
+                    match_types: vec![("k".into(), kind)],
+                    case_sensitive,
+                    max_matches: 1000,
+                    ..Rules::default()
+                };
+                let m = Matcher::build(&t, &[0], &rules);
+                for _ in 0..300 {
+                    let text = word(false, &mut next);
+                    let want: Vec<u32> = (0..t.rows.len() as u32)
+                        .filter(|r| {
+                            cell_matches(kind, &t.rows[*r as usize][0], &text, case_sensitive)
+                        })
+                        .collect();
+                    assert_eq!(
+                        m.find(&t, &[vec![text.clone()]]),
+                        want,
+                        "{kind:?} case_sensitive={case_sensitive} text={text:?}\n{csv}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
