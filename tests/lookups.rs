@@ -586,3 +586,28 @@ fn language_doc_lookup_example_runs() {
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     assert_eq!(out.stdout, blocks[3].1);
 }
+
+/// An unknown lookup's help suggests a near name: another case, or a couple of edits away.
+#[test]
+fn unknown_lookups_get_a_suggestion() {
+    let dir = setup();
+    std::fs::write(
+        dir.path().join("lookups/users.yml"),
+        "name: Users_Lookup\nfilename: users.csv\n",
+    )
+    .unwrap();
+    for (q, hint) in [
+        ("| inputlookup user.csv", "did you mean `users.csv`?"),
+        ("| inputlookup users_lookup", "did you mean `Users_Lookup`?"),
+        ("| inputlookup users", "the folder has a file `users.csv`"),
+    ] {
+        let out = run(dir.path(), &["query", q, "--lookups", "lookups"]);
+        assert_eq!(out.code, Some(2), "{q}");
+        assert!(
+            out.stderr.contains("tripline::lookup::not_found"),
+            "{q}: {}",
+            out.stderr
+        );
+        assert!(out.stderr.contains(hint), "{q}: {}", out.stderr);
+    }
+}

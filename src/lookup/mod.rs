@@ -227,11 +227,7 @@ impl Lookups {
             "tripline::lookup::not_found",
             format!("lookup `{name}` is not defined in the lookup folders"),
         );
-        let similar = self
-            .defs
-            .keys()
-            .find(|k| k.eq_ignore_ascii_case(name))
-            .cloned();
+        let similar = self.similar(name);
         let as_file = format!("{name}.csv");
         let file_exists = !is_csv_name(name)
             && self
@@ -242,9 +238,7 @@ impl Lookups {
             d.label("no lookup folder was given")
                 .help("give the folder of lookup tables and definitions with `--lookups DIR` (a `lookups/` folder beside the rules is used by default)")
         } else if let Some(s) = similar {
-            d.help(format!(
-                "did you mean `{s}`? (lookup names are case-sensitive)"
-            ))
+            d.help(format!("did you mean `{s}`?"))
         } else if file_exists {
             d.help(format!(
                 "the folder has a file `{as_file}`: write `{as_file}`, or add a definition named `{name}`"
@@ -261,6 +255,27 @@ impl Lookups {
             ))
         };
         d
+    }
+
+    /// A definition or CSV file name close to `name` (other case, or two edits away).
+    fn similar(&self, name: &str) -> Option<String> {
+        let mut names: Vec<String> = self.defs.keys().cloned().collect();
+        for f in &self.folders {
+            if let Ok(entries) = std::fs::read_dir(&f.dir) {
+                names.extend(
+                    entries
+                        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                        .filter(|n| is_csv_name(n)),
+                );
+            }
+        }
+        names.sort();
+        let lower = name.to_lowercase();
+        names
+            .iter()
+            .find(|n| n.to_lowercase() == lower)
+            .or_else(|| names.iter().find(|n| edit_distance(n, name) <= 2))
+            .cloned()
     }
 
     fn resolve_def(&self, name: &str, folder: usize, def: &Definition) -> Result<Resolved, Diag> {
@@ -392,6 +407,23 @@ impl Lookups {
         cache.insert(key, t.clone());
         Ok(t)
     }
+}
+
+/// Levenshtein distance (names are short).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev.get(j).copied().unwrap_or(usize::MAX) + usize::from(ca != *cb);
+            let del = prev.get(j + 1).copied().unwrap_or(usize::MAX) + 1;
+            let ins = cur.get(j).copied().unwrap_or(usize::MAX) + 1;
+            cur.push(sub.min(del).min(ins));
+        }
+        prev = cur;
+    }
+    prev.last().copied().unwrap_or(0)
 }
 
 fn is_csv_name(name: &str) -> bool {
