@@ -12,7 +12,9 @@ mod fields;
 mod fillnull;
 mod fromjson;
 mod head;
+mod inputlookup;
 mod join;
+mod lookup;
 mod makemv;
 mod makeresults;
 mod mvexpand;
@@ -56,7 +58,9 @@ static COMMANDS: &[Entry] = &[
     Entry { name: "fillnull", lower: fillnull::lower, generating: false },
     Entry { name: "fromjson", lower: fromjson::lower, generating: false },
     Entry { name: "head", lower: head::lower, generating: false },
+    Entry { name: "inputlookup", lower: inputlookup::lower, generating: true },
     Entry { name: "join", lower: join::lower, generating: false },
+    Entry { name: "lookup", lower: lookup::lower, generating: false },
     Entry { name: "makemv", lower: makemv::lower, generating: false },
     Entry { name: "makeresults", lower: makeresults::lower, generating: true },
     Entry { name: "mvexpand", lower: mvexpand::lower, generating: false },

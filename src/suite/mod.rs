@@ -31,6 +31,8 @@ pub struct Options {
     pub now: Option<f64>,
     /// Field types KQL rules are compiled against (`None`: the bundled ECS schema).
     pub field_types: Option<crate::kql::FieldTypes>,
+    /// Lookups the rules may use.
+    pub env: std::sync::Arc<crate::plan::Env>,
 }
 
 /// How a test ended.
@@ -291,7 +293,7 @@ pub fn run_rule(
     };
     // SPL or KQL, with the rule's index patterns and timestamp_override, as `run` does.
     let compiled = rule.search.as_ref().map(|_| {
-        rule::compile_rule(rule, macros, types).map_err(|all| {
+        rule::compile_rule(rule, macros, types, &opts.env).map_err(|all| {
             all.into_iter().next().unwrap_or_else(|| {
                 Diag::error(
                     Kind::Invalid,
