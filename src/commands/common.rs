@@ -95,10 +95,18 @@ pub(crate) fn parse_pipeline(raw: &str, offset: usize) -> Result<crate::syntax::
 pub(crate) fn lower_pipeline(
     q: &crate::syntax::ast::Query,
     text: &str,
+    env: &crate::plan::Env,
 ) -> Result<Vec<Box<dyn Step>>, Diag> {
     q.commands
         .iter()
         .enumerate()
-        .map(|(index, cmd)| crate::commands::lower(&Lower { cmd, index, text }))
+        .map(|(index, cmd)| {
+            crate::commands::lower(&Lower {
+                cmd,
+                index,
+                text,
+                env,
+            })
+        })
         .collect()
 }

@@ -15,7 +15,9 @@ mod fillnull;
 mod foreach;
 mod fromjson;
 mod head;
+mod inputlookup;
 mod join;
+mod lookup;
 mod makemv;
 mod makeresults;
 mod mvexpand;
@@ -63,7 +65,9 @@ static COMMANDS: &[Entry] = &[
     Entry { name: "foreach", lower: foreach::lower, generating: false },
     Entry { name: "fromjson", lower: fromjson::lower, generating: false },
     Entry { name: "head", lower: head::lower, generating: false },
+    Entry { name: "inputlookup", lower: inputlookup::lower, generating: true },
     Entry { name: "join", lower: join::lower, generating: false },
+    Entry { name: "lookup", lower: lookup::lower, generating: false },
     Entry { name: "makemv", lower: makemv::lower, generating: false },
     Entry { name: "makeresults", lower: makeresults::lower, generating: true },
     Entry { name: "mvexpand", lower: mvexpand::lower, generating: false },

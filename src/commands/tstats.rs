@@ -276,7 +276,7 @@ pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
             let end = section_end(w);
             let text = l.text.get(start..end).unwrap_or_default();
             match parse_search(text, start)? {
-                Some(e) => compile(&e, &mut |q| crate::plan::lower(q, l.text))?,
+                Some(e) => compile(&e, &mut |q| l.sub(q))?,
                 None => Pred::True,
             }
         }
@@ -318,6 +318,7 @@ pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
         cmd: l.cmd,
         index: l.index,
         text: l.text,
+        env: l.env,
     };
     Ok(Box::new(Tstats {
         model,
