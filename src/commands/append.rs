@@ -15,7 +15,7 @@ use super::args::{split, tokens};
 use super::common::{parse_bool, parse_pipeline};
 use crate::diag::Diag;
 use crate::exec::{ExecCtx, run};
-use crate::plan::{Fields, Lower, Operator, Plan, Step, lower as lower_query};
+use crate::plan::{Fields, Lower, Operator, Plan, Step};
 use crate::record::Record;
 use crate::syntax::ast::{Query, TokKind};
 
@@ -56,7 +56,7 @@ pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
                 offset,
                 query: Some(q),
             } if sub.is_none() => {
-                sub = Some(lower_query(&generating_first(q, raw, *offset)?, l.text)?);
+                sub = Some(l.sub(&generating_first(q, raw, *offset)?)?);
             }
             TokKind::Sub { .. } => {
                 return Err(l

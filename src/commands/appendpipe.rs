@@ -43,7 +43,7 @@ pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
                         .help("put commands in the brackets, e.g. `appendpipe [stats count]`"));
                 }
                 let q = parse_pipeline(raw, *offset)?;
-                steps = Some(lower_pipeline(&q, l.text)?);
+                steps = Some(lower_pipeline(&q, l.text, l.env)?);
             }
             TokKind::Sub { .. } => {
                 return Err(l.error(

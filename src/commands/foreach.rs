@@ -43,6 +43,8 @@ struct Foreach {
     fieldstr: String,
     matchstr: String,
     matchseg: [String; 3],
+    /// Lookups the template's commands may use.
+    env: crate::plan::Env,
 }
 
 pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
@@ -149,6 +151,7 @@ pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
         fieldstr,
         matchstr,
         matchseg,
+        env: l.env.clone(),
     };
     // Check the template now with a sample name, so `check` reports its problems.
     let sample = first.replace('*', "x");
@@ -213,7 +216,7 @@ impl Foreach {
         padded.push('|');
         padded.push_str(body);
         crate::syntax::parser::parse_query(&padded)
-            .and_then(|q| lower_pipeline(&q, &padded))
+            .and_then(|q| lower_pipeline(&q, &padded, &self.env))
             .map_err(|d| self.in_template(d, field))
     }
 

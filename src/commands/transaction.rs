@@ -46,7 +46,7 @@ use crate::event::{Event, Meta};
 use crate::exec::{ExecCtx, run_subsearch};
 use crate::plan::expr::{CExpr, compile as compile_expr, show};
 use crate::plan::search::{Pred, compile as compile_search};
-use crate::plan::{Fields, Lower, Operator, Plan, Step, lower as lower_query};
+use crate::plan::{Fields, Lower, Operator, Plan, Step};
 use crate::record::{FieldRef, Record};
 use crate::syntax::ast::{Tok, TokKind};
 use crate::syntax::{parse_expr, parse_search};
@@ -275,7 +275,7 @@ fn search_pred(
     span: Span,
 ) -> Result<Pred, Diag> {
     match e {
-        Some(e) => compile_search(&e, &mut |q| lower_query(q, l.text)),
+        Some(e) => compile_search(&e, &mut |q| l.sub(q)),
         None => Err(l
             .error(span, "tripline::transaction::filter", "the condition is empty")
             .help("for example `startswith=(EventCode=4720)`")),

@@ -86,7 +86,7 @@ pub trait Operator {
 }
 
 /// What planning may consult besides the query: the lookup tables of the run.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Env {
     /// The lookup folders' definitions and tables.
     pub lookups: std::sync::Arc<crate::lookup::Lookups>,
