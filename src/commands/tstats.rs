@@ -323,7 +323,7 @@ pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
     Ok(Box::new(Tstats {
         model,
         dataset,
-        aggs: lower_aggs(&lower_ctx, &stats.aggs)?,
+        aggs: lower_aggs(&lower_ctx, &stats.aggs, false)?,
         pred,
         by,
         span,
