@@ -908,11 +908,10 @@ impl Stages {
                 ..Stages::default()
             };
         }
-        // A known command that needs what tripline cannot have still plans.
-        if let Some(d) = errors
-            .iter()
-            .find(|d| d.code != "tripline::plan::cannot_run")
-        {
+        // A known command that needs what tripline cannot have (a GeoIP database, a trained
+        // model, a lookup table or KV store collection that is not in the lookup folders) still
+        // plans: the query is understood, the data it needs is missing.
+        if let Some(d) = errors.iter().find(|d| !needs_missing_data(&d.code)) {
             return Stages {
                 parse: true,
                 reason: why(d),
@@ -926,6 +925,17 @@ impl Stages {
             reason: errors.first().and_then(|d| why(d)),
         }
     }
+}
+
+/// Problems that stop a rule from running only because it needs data tripline does not have.
+fn needs_missing_data(code: &str) -> bool {
+    matches!(
+        code,
+        "tripline::plan::cannot_run"
+            | "tripline::lookup::not_found"
+            | "tripline::lookup::kvstore"
+            | "tripline::lookup::external"
+    )
 }
 
 fn check_one(

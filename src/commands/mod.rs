@@ -10,6 +10,7 @@ mod eval;
 mod eventstats;
 mod fields;
 mod fillnull;
+mod from;
 mod fromjson;
 mod head;
 mod inputlookup;
@@ -56,6 +57,7 @@ static COMMANDS: &[Entry] = &[
     Entry { name: "eventstats", lower: eventstats::lower, generating: false },
     Entry { name: "fields", lower: fields::lower, generating: false },
     Entry { name: "fillnull", lower: fillnull::lower, generating: false },
+    Entry { name: "from", lower: from::lower, generating: true },
     Entry { name: "fromjson", lower: fromjson::lower, generating: false },
     Entry { name: "head", lower: head::lower, generating: false },
     Entry { name: "inputlookup", lower: inputlookup::lower, generating: true },
