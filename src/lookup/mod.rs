@@ -280,14 +280,6 @@ impl Lookups {
 
     fn resolve_def(&self, name: &str, folder: usize, def: &Definition) -> Result<Resolved, Diag> {
         let at = def.file.display();
-        if let Some(c) = &def.collection {
-            return Err(Diag::error(
-                Kind::Unsupported,
-                "tripline::lookup::kvstore",
-                format!("lookup `{name}` is a KV store collection (`{c}`), which tripline cannot read"),
-            )
-            .help(format!("export the collection to a CSV file and point the definition `{at}` at it with `filename:`")));
-        }
         if let Some(cmd) = &def.external_cmd {
             return Err(Diag::error(
                 Kind::Unsupported,
@@ -306,7 +298,24 @@ impl Lookups {
             )
             .help("remove `time_field` to match the table without time bounds"));
         }
-        let Some(filename) = &def.filename else {
+        // A KV store collection cannot be read, but its export can: `<collection>.csv` in a
+        // lookup folder stands in for it, with the definition's matching rules.
+        let exported = def.collection.as_ref().map(|c| format!("{c}.csv"));
+        if let (Some(c), Some(file)) = (&def.collection, &exported) {
+            let found = self
+                .folders
+                .iter()
+                .any(|f| self.safe_join(f, file).is_ok_and(|p| p.is_file()));
+            if !found {
+                return Err(Diag::error(
+                    Kind::Unsupported,
+                    "tripline::lookup::kvstore",
+                    format!("lookup `{name}` is a KV store collection (`{c}`), which tripline cannot read"),
+                )
+                .help(format!("export the collection to `{file}` in a lookup folder (tripline reads it in place of the collection, with the definition `{at}`)")));
+            }
+        }
+        let Some(filename) = def.filename.as_ref().or(exported.as_ref()) else {
             return Err(Diag::error(
                 Kind::Invalid,
                 "tripline::lookup::definition",
