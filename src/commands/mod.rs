@@ -134,6 +134,10 @@ static CANNOT_RUN: &[(&str, &str)] = &[
         "writes lookup files; tripline never writes during a run",
     ),
     ("metadata", "reads Splunk index metadata"),
+    (
+        "cyberchef",
+        "is a custom command of the CyberChef for Splunk app, which tripline does not embed",
+    ),
     ("dbinspect", "reads Splunk index buckets"),
 ];
 
