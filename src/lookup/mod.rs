@@ -74,6 +74,9 @@ struct Folder {
     root: PathBuf,
 }
 
+/// A built matcher's key: table file, input columns, matching rules (as text).
+type MatcherKey = (PathBuf, Vec<usize>, String);
+
 /// The lookups a run can use: the definitions and CSV files of the lookup folders.
 #[derive(Debug, Default)]
 pub struct Lookups {
@@ -81,6 +84,9 @@ pub struct Lookups {
     defs: HashMap<String, (usize, Result<Definition, Diag>)>,
     opts: Options,
     cache: Mutex<HashMap<PathBuf, Arc<Table>>>,
+    /// Built matchers by table file, input columns and matching rules: a rule set that uses
+    /// one lookup in many rules builds its index once.
+    matchers: Mutex<HashMap<MatcherKey, Arc<matcher::Matcher>>>,
     problems: Vec<Diag>,
 }
 
@@ -401,6 +407,24 @@ impl Lookups {
             }
         }
         Ok(p)
+    }
+
+    /// The matcher of `table` for the input columns `inputs` under `rules`, built once.
+    pub fn matcher(
+        &self,
+        table: &Table,
+        inputs: &[usize],
+        rules: &matcher::Rules,
+    ) -> Arc<matcher::Matcher> {
+        let key = (table.file.clone(), inputs.to_vec(), format!("{rules:?}"));
+        let mut built = self
+            .matchers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        built
+            .entry(key)
+            .or_insert_with(|| Arc::new(matcher::Matcher::build(table, inputs, rules)))
+            .clone()
     }
 
     fn table(&self, path: &Path) -> Result<Arc<Table>, Diag> {
