@@ -760,8 +760,15 @@ fn cmd_check(a: &CheckArgs) -> u8 {
     let mut seen_ids: std::collections::HashMap<String, PathBuf> = std::collections::HashMap::new();
     let mut seen_names: std::collections::HashMap<String, PathBuf> =
         std::collections::HashMap::new();
-    for f in &files {
-        let (name, mut status, mut diags, rule, stages) = check_one(f, &macros, &types, &env);
+    // Rules are checked in parallel (each is independent), then reported in file order.
+    let checked: Vec<_> = {
+        use rayon::prelude::*;
+        files
+            .par_iter()
+            .map(|f| check_one(f, &macros, &types, &env))
+            .collect()
+    };
+    for (f, (name, mut status, mut diags, rule, stages)) in files.iter().zip(checked) {
         if let Some(r) = &rule {
             let text = std::fs::read_to_string(f).unwrap_or_default();
             if let Some(id) = r.id_text() {
