@@ -4,7 +4,7 @@
 //! (`tripline query … --format ndjson`); all failures are reported together at the end.
 //!
 //! Case keys: `name`, `note` (optional), `query`, `events` (inline, written to a temp NDJSON
-//! file), `time_field` (optional → `--time-field`), `macros` (optional inline macro list →
+//! file), `time_field` (optional → `--time-field`), `datamodel` (optional → `--datamodel`), `macros` (optional inline macro list →
 //! temp file → `--macros`), `lookups` (optional, see below), and exactly one of `want` (exact
 //! rows in order, key order compared, numbers numerically) or `error` (prefix of the
 //! diagnostic code expected on stderr, exit code 2); `skip: "reason"` disables a case.
@@ -61,6 +61,7 @@ struct Case {
     query: String,
     events: Vec<Value>,
     time_field: Option<String>,
+    datamodel: Option<String>,
     macros: Option<Value>,
     lookups: Vec<(String, String)>,
     expect: Expect,
@@ -80,12 +81,13 @@ fn text(case: &serde_json::Map<String, Value>, key: &str) -> Result<Option<Strin
     }
 }
 
-const KEYS: [&str; 10] = [
+const KEYS: [&str; 11] = [
     "name",
     "note",
     "query",
     "events",
     "time_field",
+    "datamodel",
     "macros",
     "lookups",
     "want",
@@ -205,6 +207,7 @@ fn parse_case(file: &str, index: usize, v: &Value) -> Result<Case, String> {
         query,
         events,
         time_field: text(m, "time_field")?,
+        datamodel: text(m, "datamodel")?,
         macros,
         lookups,
         expect,
@@ -289,6 +292,9 @@ fn run(case: &Case) -> Result<Run, String> {
         .stdin(Stdio::null());
     if let Some(f) = &case.time_field {
         cmd.args(["--time-field", f]);
+    }
+    if let Some(d) = &case.datamodel {
+        cmd.args(["--datamodel", d]);
     }
     if let Some(m) = &case.macros {
         let path = dir.path().join("macros.yml");

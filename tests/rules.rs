@@ -321,7 +321,7 @@ fn check_json_reports_parse_plan_run_per_rule() {
     rule(
         "c_unknown.yml",
         "33333333-3333-4333-8333-333333333333",
-        "index=main | cyberchef infield=x",
+        "index=main | outlier action=RM count",
     );
     rule(
         "d_geoip.yml",
@@ -365,7 +365,7 @@ fn check_json_reports_parse_plan_run_per_rule() {
         ]
     );
     let reason = |i: usize| doc["rules"][i]["reason"].as_str().unwrap().to_string();
-    assert!(reason(2).contains("cyberchef"), "{}", reason(2));
+    assert!(reason(2).contains("outlier"), "{}", reason(2));
     assert!(reason(3).contains("GeoIP"), "{}", reason(3));
     assert_eq!(doc["summary"]["parse"], 4);
     assert_eq!(doc["summary"]["plan"], 2);

@@ -760,8 +760,15 @@ fn cmd_check(a: &CheckArgs) -> u8 {
     let mut seen_ids: std::collections::HashMap<String, PathBuf> = std::collections::HashMap::new();
     let mut seen_names: std::collections::HashMap<String, PathBuf> =
         std::collections::HashMap::new();
-    for f in &files {
-        let (name, mut status, mut diags, rule, stages) = check_one(f, &macros, &types, &env);
+    // Rules are checked in parallel (each is independent), then reported in file order.
+    let checked: Vec<_> = {
+        use rayon::prelude::*;
+        files
+            .par_iter()
+            .map(|f| check_one(f, &macros, &types, &env))
+            .collect()
+    };
+    for (f, (name, mut status, mut diags, rule, stages)) in files.iter().zip(checked) {
         if let Some(r) = &rule {
             let text = std::fs::read_to_string(f).unwrap_or_default();
             if let Some(id) = r.id_text() {
@@ -908,11 +915,10 @@ impl Stages {
                 ..Stages::default()
             };
         }
-        // A known command that needs what tripline cannot have still plans.
-        if let Some(d) = errors
-            .iter()
-            .find(|d| d.code != "tripline::plan::cannot_run")
-        {
+        // A known command that needs what tripline cannot have (a GeoIP database, a trained
+        // model, a lookup table or KV store collection that is not in the lookup folders) still
+        // plans: the query is understood, the data it needs is missing.
+        if let Some(d) = errors.iter().find(|d| !needs_missing_data(&d.code)) {
             return Stages {
                 parse: true,
                 reason: why(d),
@@ -926,6 +932,17 @@ impl Stages {
             reason: errors.first().and_then(|d| why(d)),
         }
     }
+}
+
+/// Problems that stop a rule from running only because it needs data tripline does not have.
+fn needs_missing_data(code: &str) -> bool {
+    matches!(
+        code,
+        "tripline::plan::cannot_run"
+            | "tripline::lookup::not_found"
+            | "tripline::lookup::kvstore"
+            | "tripline::lookup::external"
+    )
 }
 
 fn check_one(

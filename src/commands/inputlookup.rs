@@ -159,6 +159,30 @@ pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
     }))
 }
 
+/// `| from lookup:<name>`: the whole table, as `| inputlookup <name>`.
+pub(super) fn from_lookup(
+    l: &Lower,
+    name: &str,
+    span: crate::diag::Span,
+) -> Result<Box<dyn Step>, Diag> {
+    if l.index > 0 {
+        return Err(l.error(
+            l.cmd.name_span,
+            "tripline::from::not_first",
+            "`from` must be the first command",
+        ));
+    }
+    let lookup = l.env.lookups.resolve(name).map_err(|d| d.at(span))?;
+    Ok(Box::new(InputLookup {
+        lookup,
+        append: false,
+        start: 0,
+        max: 1_000_000_000,
+        pred: None,
+        where_text: String::new(),
+    }))
+}
+
 impl Step for InputLookup {
     fn describe(&self) -> String {
         let mut s = format!("inputlookup {}", self.lookup.name);

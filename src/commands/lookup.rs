@@ -57,7 +57,11 @@ struct Lookup {
     inputs: Vec<Input>,
     outputs: Vec<Output>,
     mode: Mode,
-    matcher: Matcher,
+    /// The table's index, built when the search starts (not while planning: `check` never
+    /// needs it), once per table and rules for the whole run.
+    matcher: std::sync::OnceLock<std::sync::Arc<Matcher>>,
+    input_cols: Vec<usize>,
+    lookups: std::sync::Arc<crate::lookup::Lookups>,
 }
 
 /// A name with an optional `AS` rename, and where it was written.
@@ -223,13 +227,14 @@ pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
             });
         }
     }
-    let matcher = Matcher::build(&table, &input_cols, &lookup.rules);
     Ok(Box::new(Lookup {
         lookup,
         inputs,
         outputs,
         mode,
-        matcher,
+        matcher: std::sync::OnceLock::new(),
+        input_cols,
+        lookups: l.env.lookups.clone(),
     }))
 }
 
@@ -273,13 +278,24 @@ impl Step for Lookup {
     fn start(&self, ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
         let table = &self.lookup.table;
         ctx.hold_once(&format!("lookup:{}", table.file.display()), table.bytes)?;
-        ctx.hold(self.matcher.bytes)?;
-        Ok(Box::new(LookupOp { spec: self }))
+        let matcher = self
+            .matcher
+            .get_or_init(|| {
+                self.lookups
+                    .matcher(table, &self.input_cols, &self.lookup.rules)
+            })
+            .clone();
+        ctx.hold(matcher.bytes)?;
+        Ok(Box::new(LookupOp {
+            spec: self,
+            matcher,
+        }))
     }
 }
 
 struct LookupOp<'a> {
     spec: &'a Lookup,
+    matcher: std::sync::Arc<Matcher>,
 }
 
 impl LookupOp<'_> {
@@ -299,7 +315,7 @@ impl LookupOp<'_> {
             }
             values.push(texts);
         }
-        let rows = spec.matcher.find(table, &values);
+        let rows = self.matcher.find(table, &values);
         let rules = &spec.lookup.rules;
         let pad = if rules.default_match.is_empty() {
             0

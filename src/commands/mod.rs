@@ -13,6 +13,7 @@ mod eventstats;
 mod fields;
 mod fillnull;
 mod foreach;
+mod from;
 mod fromjson;
 mod head;
 mod inputlookup;
@@ -63,6 +64,7 @@ static COMMANDS: &[Entry] = &[
     Entry { name: "fields", lower: fields::lower, generating: false },
     Entry { name: "fillnull", lower: fillnull::lower, generating: false },
     Entry { name: "foreach", lower: foreach::lower, generating: false },
+    Entry { name: "from", lower: from::lower, generating: true },
     Entry { name: "fromjson", lower: fromjson::lower, generating: false },
     Entry { name: "head", lower: head::lower, generating: false },
     Entry { name: "inputlookup", lower: inputlookup::lower, generating: true },
@@ -158,6 +160,10 @@ static CANNOT_RUN: &[(&str, &str)] = &[
         "writes lookup files; tripline never writes during a run",
     ),
     ("metadata", "reads Splunk index metadata"),
+    (
+        "cyberchef",
+        "is a custom command of the CyberChef for Splunk app, which tripline does not embed",
+    ),
     ("dbinspect", "reads Splunk index buckets"),
 ];
 

@@ -122,7 +122,7 @@ pub fn resolve(name: &str) -> Option<(&'static str, &'static str)> {
 }
 
 /// The chain from a dataset up to its root: `Failed_Authentication`, `Authentication`.
-fn lineage(model: &str, ds: &str) -> Vec<&'static str> {
+pub(crate) fn lineage(model: &str, ds: &str) -> Vec<&'static str> {
     let mut out = Vec::new();
     let Some((_, list)) = MODELS.iter().find(|(m, _)| *m == model) else {
         return out;
@@ -323,7 +323,7 @@ pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
     Ok(Box::new(Tstats {
         model,
         dataset,
-        aggs: lower_aggs(&lower_ctx, &stats.aggs)?,
+        aggs: lower_aggs(&lower_ctx, &stats.aggs, false)?,
         pred,
         by,
         span,

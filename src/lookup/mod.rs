@@ -74,6 +74,9 @@ struct Folder {
     root: PathBuf,
 }
 
+/// A built matcher's key: table file, input columns, matching rules (as text).
+type MatcherKey = (PathBuf, Vec<usize>, String);
+
 /// The lookups a run can use: the definitions and CSV files of the lookup folders.
 #[derive(Debug, Default)]
 pub struct Lookups {
@@ -81,6 +84,9 @@ pub struct Lookups {
     defs: HashMap<String, (usize, Result<Definition, Diag>)>,
     opts: Options,
     cache: Mutex<HashMap<PathBuf, Arc<Table>>>,
+    /// Built matchers by table file, input columns and matching rules: a rule set that uses
+    /// one lookup in many rules builds its index once.
+    matchers: Mutex<HashMap<MatcherKey, Arc<matcher::Matcher>>>,
     problems: Vec<Diag>,
 }
 
@@ -280,14 +286,6 @@ impl Lookups {
 
     fn resolve_def(&self, name: &str, folder: usize, def: &Definition) -> Result<Resolved, Diag> {
         let at = def.file.display();
-        if let Some(c) = &def.collection {
-            return Err(Diag::error(
-                Kind::Unsupported,
-                "tripline::lookup::kvstore",
-                format!("lookup `{name}` is a KV store collection (`{c}`), which tripline cannot read"),
-            )
-            .help(format!("export the collection to a CSV file and point the definition `{at}` at it with `filename:`")));
-        }
         if let Some(cmd) = &def.external_cmd {
             return Err(Diag::error(
                 Kind::Unsupported,
@@ -306,7 +304,24 @@ impl Lookups {
             )
             .help("remove `time_field` to match the table without time bounds"));
         }
-        let Some(filename) = &def.filename else {
+        // A KV store collection cannot be read, but its export can: `<collection>.csv` in a
+        // lookup folder stands in for it, with the definition's matching rules.
+        let exported = def.collection.as_ref().map(|c| format!("{c}.csv"));
+        if let (Some(c), Some(file)) = (&def.collection, &exported) {
+            let found = self
+                .folders
+                .iter()
+                .any(|f| self.safe_join(f, file).is_ok_and(|p| p.is_file()));
+            if !found {
+                return Err(Diag::error(
+                    Kind::Unsupported,
+                    "tripline::lookup::kvstore",
+                    format!("lookup `{name}` is a KV store collection (`{c}`), which tripline cannot read"),
+                )
+                .help(format!("export the collection to `{file}` in a lookup folder (tripline reads it in place of the collection, with the definition `{at}`)")));
+            }
+        }
+        let Some(filename) = def.filename.as_ref().or(exported.as_ref()) else {
             return Err(Diag::error(
                 Kind::Invalid,
                 "tripline::lookup::definition",
@@ -392,6 +407,24 @@ impl Lookups {
             }
         }
         Ok(p)
+    }
+
+    /// The matcher of `table` for the input columns `inputs` under `rules`, built once.
+    pub fn matcher(
+        &self,
+        table: &Table,
+        inputs: &[usize],
+        rules: &matcher::Rules,
+    ) -> Arc<matcher::Matcher> {
+        let key = (table.file.clone(), inputs.to_vec(), format!("{rules:?}"));
+        let mut built = self
+            .matchers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        built
+            .entry(key)
+            .or_insert_with(|| Arc::new(matcher::Matcher::build(table, inputs, rules)))
+            .clone()
     }
 
     fn table(&self, path: &Path) -> Result<Arc<Table>, Diag> {
