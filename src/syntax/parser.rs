@@ -509,9 +509,17 @@ fn eval_args(text: &str, offset: usize) -> Result<Vec<Assign>, Diag> {
         let trimmed = raw.trim();
         let lead = raw.len() - raw.trim_start().len();
         let start = lhs.as_span().start() + offset + lead;
+        // `eval "a b"=…` and `eval 'a.b'=…` both name the field without its quotes (single
+        // quotes are how field names are quoted everywhere else in eval).
         let name = match trimmed.strip_prefix('"').and_then(|x| x.strip_suffix('"')) {
             Some(q) => unescape_eval(q),
-            None => trimmed.to_string(),
+            None => match trimmed
+                .strip_prefix('\'')
+                .and_then(|x| x.strip_suffix('\''))
+            {
+                Some(q) if trimmed.len() >= 2 => q.to_string(),
+                _ => trimmed.to_string(),
+            },
         };
         out.push(Assign {
             name,
