@@ -65,7 +65,9 @@ pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
                         "tripline::append::subsearch",
                         "`append` takes one subsearch",
                     )
-                    .help("write one `[ … ]`; several `append` commands append several subsearches"));
+                    .help(
+                        "write one `[ … ]`; several `append` commands append several subsearches",
+                    ));
             }
             _ => {
                 return Err(l

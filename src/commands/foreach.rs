@@ -172,7 +172,7 @@ impl Foreach {
         for (i, p) in self.matchseg.iter().enumerate() {
             subs.push((p.as_str(), caps.get(i).map_or("", String::as_str)));
         }
-        subs.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        subs.sort_by_key(|s| std::cmp::Reverse(s.0.len()));
         let t = self.template.as_str();
         let mut out = String::with_capacity(t.len() + 32);
         let mut i = 0;
@@ -296,8 +296,8 @@ impl Operator for ForeachOp<'_> {
                 let Some(steps) = self.plans.get(&field) else {
                     continue;
                 };
-                current = run_steps(steps, current, ctx)
-                    .map_err(|d| self.spec.in_template(d, &field))?;
+                current =
+                    run_steps(steps, current, ctx).map_err(|d| self.spec.in_template(d, &field))?;
                 if current.is_empty() {
                     break;
                 }

@@ -136,8 +136,9 @@ pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
             "name" | "mvlist" | "delim" | "nullstr" | "mvraw" | "unifyends"
         ) {
             if k == "mvlist"
-                && s.get("mvlist")
-                    .is_some_and(|(v, _)| matches!(v.to_ascii_lowercase().as_str(), "f" | "false" | "0"))
+                && s.get("mvlist").is_some_and(|(v, _)| {
+                    matches!(v.to_ascii_lowercase().as_str(), "f" | "false" | "0")
+                })
             {
                 continue;
             }
@@ -147,7 +148,9 @@ pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
                 format!("`transaction {k}=…` is not supported yet"),
             )
             .at(*span)
-            .help("tripline renders merged fields as sorted sets of distinct values (mvlist=false)"));
+            .help(
+                "tripline renders merged fields as sorted sets of distinct values (mvlist=false)",
+            ));
         }
     }
     s.reject_unknown(
@@ -208,7 +211,9 @@ pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
                         "tripline::transaction::syntax",
                         "expected field names and `option=value` settings",
                     )
-                    .help("for example `transaction user maxspan=5m startswith=(EventCode=4720)`"));
+                    .help(
+                        "for example `transaction user maxspan=5m startswith=(EventCode=4720)`",
+                    ));
             }
         }
     }
@@ -252,7 +257,10 @@ fn filter_at(l: &Lower, toks: &[Tok], at: usize, value_at: usize) -> Result<(Fil
         }
         Some(TokKind::Word(w)) if w.eq_ignore_ascii_case("eval") => {
             let (inner, next) = parenthesised(l, toks, paren_at).ok_or_else(|| bad(key_span))?;
-            let e = parse_expr(l.text.get(inner.start..inner.end).unwrap_or_default(), inner.start)?;
+            let e = parse_expr(
+                l.text.get(inner.start..inner.end).unwrap_or_default(),
+                inner.start,
+            )?;
             Ok((Filter::Eval(compile_expr(&e)?), next))
         }
         Some(TokKind::Word(w)) => {
@@ -263,7 +271,10 @@ fn filter_at(l: &Lower, toks: &[Tok], at: usize, value_at: usize) -> Result<(Fil
         Some(_) => Err(bad(value.map_or(key_span, |v| v.span))),
         None => {
             let (inner, next) = parenthesised(l, toks, paren_at).ok_or_else(|| bad(key_span))?;
-            let e = parse_search(l.text.get(inner.start..inner.end).unwrap_or_default(), inner.start)?;
+            let e = parse_search(
+                l.text.get(inner.start..inner.end).unwrap_or_default(),
+                inner.start,
+            )?;
             Ok((Filter::Search(search_pred(l, e, inner)?), next))
         }
     }
@@ -277,7 +288,11 @@ fn search_pred(
     match e {
         Some(e) => compile_search(&e, &mut |q| l.sub(q)),
         None => Err(l
-            .error(span, "tripline::transaction::filter", "the condition is empty")
+            .error(
+                span,
+                "tripline::transaction::filter",
+                "the condition is empty",
+            )
             .help("for example `startswith=(EventCode=4720)`")),
     }
 }
@@ -430,7 +445,13 @@ struct Done {
 }
 
 impl TransactionOp<'_> {
-    fn test(&self, f: &Option<Filter>, resolved: &Option<Pred>, rec: &Record, ctx: &ExecCtx) -> bool {
+    fn test(
+        &self,
+        f: &Option<Filter>,
+        resolved: &Option<Pred>,
+        rec: &Record,
+        ctx: &ExecCtx,
+    ) -> bool {
         match f {
             None => false,
             Some(Filter::Eval(e)) => e.eval(rec, &ctx.eval).is_true(),
@@ -531,7 +552,9 @@ impl TransactionOp<'_> {
             let mut cands: Vec<usize> = Vec::new();
             if !is_end {
                 if nf == 0 {
-                    cands.extend((0..open.len()).filter(|&j| open.get(j).is_some_and(Option::is_some)));
+                    cands.extend(
+                        (0..open.len()).filter(|&j| open.get(j).is_some_and(Option::is_some)),
+                    );
                 } else {
                     for (f, v) in ev.iter().enumerate() {
                         let Some(v) = v else { continue };
@@ -557,7 +580,11 @@ impl TransactionOp<'_> {
                     }
                 }
                 cands.sort_by_key(|&j| {
-                    std::cmp::Reverse(open.get(j).and_then(Option::as_ref).map_or(0, |t| t.touched))
+                    std::cmp::Reverse(
+                        open.get(j)
+                            .and_then(Option::as_ref)
+                            .map_or(0, |t| t.touched),
+                    )
                 });
             }
             let mut target = None;
@@ -611,14 +638,14 @@ impl TransactionOp<'_> {
                 }
             }
             let full = spec.maxevents.is_some_and(|m| t.members.len() >= m);
-            if full || self.test(&spec.startswith, &self.start_resolved, rec, ctx) {
-                if let Some(Some(t)) = open.get_mut(j).map(Option::take) {
-                    done.push(Done {
-                        members: t.members,
-                        closed: true,
-                        opened: t.opened,
-                    });
-                }
+            if (full || self.test(&spec.startswith, &self.start_resolved, rec, ctx))
+                && let Some(Some(t)) = open.get_mut(j).map(Option::take)
+            {
+                done.push(Done {
+                    members: t.members,
+                    closed: true,
+                    opened: t.opened,
+                });
             }
         }
         // The end of the input: open transactions without a start requirement are output.
@@ -660,7 +687,12 @@ const META: [&str; 4] = ["source", "sourcetype", "host", "index"];
 /// One result for a transaction.
 fn merge(recs: &[(f64, Record)], d: &Done, keepevicted: bool) -> (f64, Record) {
     // Oldest first (members were added newest first; equal times keep input order).
-    let mut members: Vec<&(f64, Record)> = d.members.iter().rev().filter_map(|&i| recs.get(i)).collect();
+    let mut members: Vec<&(f64, Record)> = d
+        .members
+        .iter()
+        .rev()
+        .filter_map(|&i| recs.get(i))
+        .collect();
     members.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
     let earliest = members.first().map_or(0.0, |m| m.0);
     let latest = members.last().map_or(0.0, |m| m.0);
@@ -701,10 +733,7 @@ fn merge(recs: &[(f64, Record)], d: &Done, keepevicted: bool) -> (f64, Record) {
         .map(|(k, set)| (k, Value::from_values(set.into_values().collect())))
         .collect();
     extra.push(("duration".to_string(), Value::Num(latest - earliest)));
-    extra.push((
-        "eventcount".to_string(),
-        Value::Num(members.len() as f64),
-    ));
+    extra.push(("eventcount".to_string(), Value::Num(members.len() as f64)));
     if keepevicted {
         extra.push((
             "closed_txn".to_string(),
@@ -728,7 +757,10 @@ fn merge(recs: &[(f64, Record)], d: &Done, keepevicted: bool) -> (f64, Record) {
                     ("host", Some(v)) => meta.host = Some(v),
                     ("index", Some(v)) => meta.index = Some(v),
                     (_, None) if set.len() > 1 => {
-                        shown.push((name.to_string(), Value::from_values(set.into_values().collect())));
+                        shown.push((
+                            name.to_string(),
+                            Value::from_values(set.into_values().collect()),
+                        ));
                     }
                     _ => {}
                 }
