@@ -10,6 +10,7 @@ pub mod event;
 pub mod exec;
 pub mod functions;
 pub mod kql;
+pub mod lookup;
 pub mod plan;
 pub mod record;
 pub mod rule;

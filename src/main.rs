@@ -1,5 +1,10 @@
 //! The `tripline` binary: see `tripline --help` and docs/cli.md.
 
+/// mimalloc instead of the system allocator: parsing an event builds many small values, and
+/// glibc's malloc/free took ~40 % of a full-parse run (docs/performance.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     tripline::cli::main()
 }

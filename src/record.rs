@@ -139,7 +139,11 @@ impl Record {
             out.insert("_time".to_string(), Value::Num(t));
         }
         for (k, v) in path::flatten(&e.doc) {
-            out.insert(k, v);
+            // `_time` is the event's time (as `get` returns it), never the document's own
+            // `_time` text it may have been read from.
+            if k != "_time" {
+                out.insert(k, v);
+            }
         }
         for (k, v) in &self.fields {
             if v.is_null() {

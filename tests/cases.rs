@@ -4,11 +4,17 @@
 //! (`tripline query … --format ndjson`); all failures are reported together at the end.
 //!
 //! Case keys: `name`, `note` (optional), `query`, `events` (inline, written to a temp NDJSON
-//! file), `time_field` (optional → `--time-field`), `macros` (optional inline macro list →
-//! temp file → `--macros`), and exactly one of `want` (exact rows in order, key order
-//! compared, numbers numerically) or `error` (prefix of the diagnostic code expected on
-//! stderr, exit code 2); `skip: "reason"` disables a case. `CASES_FILTER=text` runs only the
-//! cases whose file path or name contains `text`.
+//! file), `time_field` (optional → `--time-field`), `datamodel` (optional → `--datamodel`), `macros` (optional inline macro list →
+//! temp file → `--macros`), `lookups` (optional, see below), and exactly one of `want` (exact
+//! rows in order, key order compared, numbers numerically) or `error` (prefix of the
+//! diagnostic code expected on stderr, exit code 2); `skip: "reason"` disables a case.
+//! `CASES_FILTER=text` runs only the cases whose file path or name contains `text`.
+//!
+//! `lookups` is a mapping of file names to contents, written into a temp lookup folder given
+//! with `--lookups`: a `*.csv` file is either CSV text (a string, written as is) or
+//! `{fields: [a, b], rows: [[1, 2], …]}` (written as CSV, cells quoted when needed); a
+//! `*.yml` file is a lookup definition mapping (`{name: users, filename: users.csv,
+//! match_type: WILDCARD(user)}`) or YAML text. YAML anchors let cases share tables.
 
 #![allow(
     clippy::expect_used,
@@ -55,7 +61,9 @@ struct Case {
     query: String,
     events: Vec<Value>,
     time_field: Option<String>,
+    datamodel: Option<String>,
     macros: Option<Value>,
+    lookups: Vec<(String, String)>,
     expect: Expect,
 }
 
@@ -73,17 +81,84 @@ fn text(case: &serde_json::Map<String, Value>, key: &str) -> Result<Option<Strin
     }
 }
 
-const KEYS: [&str; 9] = [
+const KEYS: [&str; 11] = [
     "name",
     "note",
     "query",
     "events",
     "time_field",
+    "datamodel",
     "macros",
+    "lookups",
     "want",
     "error",
     "skip",
 ];
+
+/// One CSV cell, quoted when it holds a comma, quote or line break (RFC 4180).
+fn csv_cell(v: &Value) -> Result<String, String> {
+    let text = match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Null => String::new(),
+        other => return Err(format!("a CSV cell must be a scalar, got {other}")),
+    };
+    Ok(if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    })
+}
+
+/// The `lookups:` mapping as (file name, file text).
+fn lookup_files(name: &str, v: Option<&Value>) -> Result<Vec<(String, String)>, String> {
+    let map = match v {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Object(m)) => m,
+        Some(_) => return Err(format!("{name}: `lookups` must be a mapping of file names")),
+    };
+    let mut out = Vec::new();
+    for (file, content) in map {
+        let text = match content {
+            Value::String(s) => s.clone(),
+            Value::Object(m) if file.ends_with(".csv") => {
+                let fields = m
+                    .get("fields")
+                    .and_then(Value::as_array)
+                    .ok_or(format!("{name}: lookup `{file}` needs `fields: [..]`"))?;
+                let mut csv = String::new();
+                let header: Result<Vec<String>, String> = fields.iter().map(csv_cell).collect();
+                csv.push_str(&header?.join(","));
+                csv.push('\n');
+                let rows = m
+                    .get("rows")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                for row in rows {
+                    let Value::Array(cells) = row else {
+                        return Err(format!("{name}: lookup `{file}`: each row is a list"));
+                    };
+                    let cells: Result<Vec<String>, String> = cells.iter().map(csv_cell).collect();
+                    csv.push_str(&cells?.join(","));
+                    csv.push('\n');
+                }
+                csv
+            }
+            Value::Object(_) if file.ends_with(".yml") || file.ends_with(".yaml") => {
+                serde_yaml::to_string(content).map_err(|e| e.to_string())?
+            }
+            _ => {
+                return Err(format!(
+                    "{name}: lookup `{file}`: expected CSV text, {{fields, rows}} for a .csv file, or a mapping for a .yml file"
+                ));
+            }
+        };
+        out.push((file.clone(), text));
+    }
+    Ok(out)
+}
 
 fn parse_case(file: &str, index: usize, v: &Value) -> Result<Case, String> {
     let Value::Object(m) = v else {
@@ -107,6 +182,7 @@ fn parse_case(file: &str, index: usize, v: &Value) -> Result<Case, String> {
         Some(a @ Value::Array(_)) => Some(a.clone()),
         Some(_) => return Err(format!("{name}: `macros` must be a list")),
     };
+    let lookups = lookup_files(&name, m.get("lookups"))?;
     let want = match m.get("want") {
         None => None,
         Some(Value::Array(a)) => Some(a.clone()),
@@ -131,7 +207,9 @@ fn parse_case(file: &str, index: usize, v: &Value) -> Result<Case, String> {
         query,
         events,
         time_field: text(m, "time_field")?,
+        datamodel: text(m, "datamodel")?,
         macros,
+        lookups,
         expect,
     })
 }
@@ -215,11 +293,26 @@ fn run(case: &Case) -> Result<Run, String> {
     if let Some(f) = &case.time_field {
         cmd.args(["--time-field", f]);
     }
+    if let Some(d) = &case.datamodel {
+        cmd.args(["--datamodel", d]);
+    }
     if let Some(m) = &case.macros {
         let path = dir.path().join("macros.yml");
         let yaml = serde_yaml::to_string(m).map_err(|e| e.to_string())?;
         std::fs::write(&path, yaml).map_err(|e| e.to_string())?;
         cmd.arg("--macros").arg(&path);
+    }
+    if !case.lookups.is_empty() {
+        let folder = dir.path().join("lookups");
+        std::fs::create_dir(&folder).map_err(|e| e.to_string())?;
+        for (file, text) in &case.lookups {
+            let path = folder.join(file);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+            }
+            std::fs::write(path, text).map_err(|e| e.to_string())?;
+        }
+        cmd.arg("--lookups").arg(&folder);
     }
     let out = cmd
         .output()

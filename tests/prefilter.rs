@@ -150,3 +150,127 @@ fn prefilter_never_changes_results() {
         );
     }
 }
+
+/// Like [`json_str`], but only one word in ten gets `\u` escapes (so that most lines are
+/// really prefiltered); the others only change letter case or use a Kelvin sign.
+fn json_str_mostly_plain(rng: &mut Rng, w: &str) -> String {
+    if rng.next().is_multiple_of(10) {
+        return json_str(rng, w);
+    }
+    let mut s = String::from("\"");
+    for c in w.chars() {
+        match rng.next() % 10 {
+            1 => s.extend(c.to_uppercase()),
+            2 => s.extend(c.to_lowercase()),
+            3 if c == 'K' => s.push('\u{212A}'),
+            _ => s.push(c),
+        }
+    }
+    s.push('"');
+    s
+}
+
+/// KQL: keyword terms and text tokens (powershell_script and standard analyzers) feed the
+/// prefilter too. Documents spell the words in other letter case, with `\u` escapes, Kelvin
+/// signs, dotted or nested keys, arrays, en dashes and other separators; every query must
+/// return the same documents with and without the prefilter.
+#[test]
+fn kql_prefilter_never_changes_results() {
+    const PS: &[&str] = &[
+        "New-MailboxExportRequest",
+        "-FilePath",
+        "x.pst",
+        "PSTExports",
+        "\u{2013}Mailbox",
+        "-Mailbox",
+        "Get-Mailbox",
+        "Get-MailboxStatistics",
+        "$FilePath",
+        "Kelvin",
+    ];
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ecs.ndjson");
+    let mut lines = Vec::new();
+    for _ in 0..600 {
+        let words: Vec<String> = (0..4)
+            .map(|_| {
+                let w = rng.pick(PS);
+                let sep = rng.pick(&[" ", "\\n", ":", "(", "\\\\", "."]);
+                let q = json_str_mostly_plain(&mut rng, w);
+                format!("{}{sep}", &q[1..q.len() - 1])
+            })
+            .collect();
+        let text = words.concat();
+        let w = rng.pick(&["process", "Process", "network"]);
+        let cat = json_str_mostly_plain(&mut rng, w);
+        let w = rng.pick(&["windows", "linux", "Windows"]);
+        let os = json_str_mostly_plain(&mut rng, w);
+        let w = rng.pick(&["Kelvin alpha", "kelvin", "beta gamma"]);
+        let msg = json_str_mostly_plain(&mut rng, w);
+        lines.push(match rng.next() % 3 {
+            0 => format!(
+                r#"{{"event":{{"category":[{cat}]}},"host":{{"os":{{"type":{os}}}}},"powershell":{{"file":{{"script_block_text":"{text}"}}}},"message":{msg}}}"#
+            ),
+            1 => format!(
+                r#"{{"event.category":{cat},"host.os.type":{os},"powershell.file.script_block_text":"{text}","message":{msg}}}"#
+            ),
+            _ => format!(
+                r#"{{"event":{{"category":{cat}}},"host.os":{{"type":{os}}},"powershell":{{"file.script_block_text":["{text}","other"]}},"message":[{msg}]}}"#
+            ),
+        });
+    }
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    let data = Dataset::new(
+        vec![Input {
+            path: InputPath::File(path),
+            meta: Meta::default(),
+        }],
+        ReadConfig::default(),
+    );
+    let types = tripline::kql::FieldTypes::bundled();
+    let t = "powershell.file.script_block_text";
+    let queries = [
+        format!("{t}:\"New-MailboxExportRequest\""),
+        format!("{t}:(\"-FilePath\" or \".pst\")"),
+        format!("{t}:\"get-mailbox\" and not {t}:pstexports"),
+        format!("{t}:-mailbox or event.category:network"),
+        format!("{t}:\"new-mailboxexportrequest -filepath\""),
+        format!("event.category:process and host.os.type:windows and {t}:\"Get-Mailbox\""),
+        "message:kelvin".to_string(),
+        "message:\"Kelvin alpha\" or host.os.type:linux".to_string(),
+        format!(
+            "event.category:process and host.os.type:windows and {t} : \"New-MailboxExportRequest\" and ({t} : (\"-FilePath\" or \".pst\") and {t} : (\"-Mailbox\" or \"Get-Mailbox\" or \"ExportToPSTFile\" or \"-Identity\"))"
+        ),
+    ];
+    let mut on = ExecCtx::new(&data, EvalCtx::default());
+    on.prefilter = true;
+    let mut off = ExecCtx::new(&data, EvalCtx::default());
+    off.prefilter = false;
+    let mut nonempty = 0;
+    let mut filtered = 0;
+    for q in &queries {
+        let (plan, _) = tripline::kql::compile(q, &types).unwrap();
+        if let tripline::plan::Source::Scan(p) = &plan.source
+            && !tripline::plan::prefilter::Prefilter::from_pred(p).is_empty()
+        {
+            filtered += 1;
+        }
+        let count = |ctx: &ExecCtx| run(&plan, ctx).unwrap().len();
+        let (a, b) = (count(&on), count(&off));
+        assert_eq!(a, b, "KQL `{q}` differs with the prefilter");
+        if a > 0 {
+            nonempty += 1;
+        }
+    }
+    assert!(nonempty >= 7, "too few queries matched ({nonempty})");
+    assert!(
+        filtered >= 7,
+        "too few queries had a prefilter ({filtered})"
+    );
+    // The prefilter really skipped lines (otherwise this test would prove nothing).
+    let (plan, _) = tripline::kql::compile(&queries[0], &types).unwrap();
+    run(&plan, &on).unwrap();
+    let skipped = on.read_stats.borrow().as_ref().map_or(0, |s| s.skipped);
+    assert!(skipped > 100, "the prefilter skipped only {skipped} lines");
+}

@@ -64,6 +64,11 @@ struct TestArgs {
     /// The search time for `now()` (epoch or ISO 8601).
     #[arg(long)]
     now: Option<String>,
+    /// KQL field types overriding the bundled ECS schema (for KQL rules).
+    #[arg(long)]
+    field_types: Option<PathBuf>,
+    #[command(flatten)]
+    lookups: LookupArgs,
 }
 
 #[derive(Args, Debug)]
@@ -87,6 +92,20 @@ pub enum Format {
     Json,
     /// CSV with a header.
     Csv,
+}
+
+/// Where lookup tables come from (`run`, `query`, `check`, `test`, `explain`).
+#[derive(Args, Debug, Clone, Default)]
+struct LookupArgs {
+    /// A folder of lookup tables (CSV) and definitions (YAML). Repeatable; later folders win on
+    /// a name clash. Default: the `lookups/` folder beside the rules (or beside their
+    /// `detections/` folder, security_content's layout).
+    #[arg(long = "lookups", value_name = "DIR")]
+    lookups: Vec<PathBuf>,
+    /// Let lookup names and definition `filename` values be absolute paths, contain `..` or
+    /// follow symlinks out of the lookup folders.
+    #[arg(long)]
+    allow_lookup_paths: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -159,6 +178,8 @@ struct DataArgs {
     /// Never show the progress line.
     #[arg(long, overrides_with = "progress")]
     no_progress: bool,
+    #[command(flatten)]
+    lookups: LookupArgs,
 }
 
 #[derive(Args, Debug)]
@@ -211,6 +232,8 @@ struct CheckArgs {
     /// KQL field types overriding the bundled ECS schema.
     #[arg(long)]
     field_types: Option<PathBuf>,
+    #[command(flatten)]
+    lookups: LookupArgs,
 }
 
 #[derive(Args, Debug)]
@@ -229,6 +252,8 @@ struct ExplainArgs {
     /// KQL field types overriding the bundled ECS schema.
     #[arg(long)]
     field_types: Option<PathBuf>,
+    #[command(flatten)]
+    lookups: LookupArgs,
 }
 
 /// Run the CLI; returns the process exit code.
@@ -302,6 +327,62 @@ fn load_macros(explicit: &[PathBuf], rules: &[PathBuf]) -> Result<MacroSet, Diag
         load::macros(&f, &mut set)?;
     }
     Ok(set)
+}
+
+/// Default lookup folders: `lookups/` beside the rules, and beside the `detections/` folder
+/// that holds them (security_content's layout: `detections/endpoint/x.yml`, `lookups/`).
+fn lookup_folders_beside(rules: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = Vec::new();
+    let mut add = |p: PathBuf| {
+        if p.is_dir() && !out.contains(&p) {
+            out.push(p);
+        }
+    };
+    for r in rules {
+        let dir = if r.is_dir() {
+            r.clone()
+        } else {
+            r.parent().map(Path::to_path_buf).unwrap_or_default()
+        };
+        add(dir.join("lookups"));
+        let mut cur = Some(dir.as_path());
+        while let Some(d) = cur {
+            if d.file_name().and_then(|n| n.to_str()) == Some("detections")
+                && let Some(parent) = d.parent()
+            {
+                add(parent.join("lookups"));
+            }
+            cur = d.parent().filter(|p| !p.as_os_str().is_empty());
+        }
+    }
+    out
+}
+
+/// The planning environment: the lookup folders (explicit, or beside the rules) loaded with
+/// the memory budget as the largest table. Definition files that do not load are warned about.
+fn load_env(
+    a: &LookupArgs,
+    rules: &[PathBuf],
+    max_memory_mib: Option<usize>,
+) -> Result<crate::plan::Env, Diag> {
+    let folders = if a.lookups.is_empty() {
+        lookup_folders_beside(rules)
+    } else {
+        a.lookups.clone()
+    };
+    let opts = crate::lookup::Options {
+        allow_paths: a.allow_lookup_paths,
+        max_bytes: max_memory_mib.map_or(crate::exec::Limits::default().memory, |m| {
+            m.saturating_mul(1 << 20)
+        }),
+    };
+    let lookups = crate::lookup::Lookups::load(&folders, opts)?;
+    for p in lookups.problems() {
+        eprintln!("warning: {} [{}]", p.message, p.code);
+    }
+    Ok(crate::plan::Env {
+        lookups: std::sync::Arc::new(lookups),
+    })
 }
 
 fn build_dataset(a: &DataArgs, rules: &[PathBuf]) -> Result<(Dataset, EvalCtx), Diag> {
@@ -458,6 +539,13 @@ fn cmd_run(a: &RunArgs) -> u8 {
             return exit_code(&d);
         }
     };
+    let env = match load_env(&a.data.lookups, &a.rules, a.data.max_memory) {
+        Ok(e) => e,
+        Err(d) => {
+            report(&d, "", None);
+            return exit_code(&d);
+        }
+    };
     let mut ctx = ExecCtx::new(&data, eval);
     ctx.limits.join_rows = a.data.join_max_rows;
     if let Some(m) = a.data.max_memory {
@@ -489,7 +577,7 @@ fn cmd_run(a: &RunArgs) -> u8 {
             worst = worst.max(2);
             continue;
         };
-        match rule::compile_rule(&rule, &macros, &types) {
+        match rule::compile_rule(&rule, &macros, &types, &env) {
             Ok(c) => compiled_rules.push((rule, c)),
             Err(all) => {
                 for d in &all {
@@ -567,9 +655,10 @@ fn compile_query(
     kql: bool,
     macros: &MacroSet,
     types: Option<&Path>,
+    env: &crate::plan::Env,
 ) -> Result<rule::Compiled, Vec<Diag>> {
     if !kql {
-        return rule::compile_all(query, macros);
+        return rule::compile_all_in(query, macros, env);
     }
     let types = field_types(types).map_err(|d| vec![d])?;
     let (plan, warnings) = crate::kql::compile(query, &types)?;
@@ -589,7 +678,20 @@ fn cmd_query(a: &QueryArgs) -> u8 {
             return exit_code(&d);
         }
     };
-    let compiled = match compile_query(&a.query, a.kql, &macros, a.data.field_types.as_deref()) {
+    let env = match load_env(&a.data.lookups, &[], a.data.max_memory) {
+        Ok(e) => e,
+        Err(d) => {
+            report(&d, "", None);
+            return exit_code(&d);
+        }
+    };
+    let compiled = match compile_query(
+        &a.query,
+        a.kql,
+        &macros,
+        a.data.field_types.as_deref(),
+        &env,
+    ) {
         Ok(c) => c,
         Err(all) => {
             for d in &all {
@@ -661,6 +763,13 @@ fn cmd_check(a: &CheckArgs) -> u8 {
             return exit_code(&d);
         }
     };
+    let env = match load_env(&a.lookups, &a.rules, None) {
+        Ok(e) => e,
+        Err(d) => {
+            report(&d, "", None);
+            return exit_code(&d);
+        }
+    };
     let mut entries = Vec::new();
     let mut counts: indexmap::IndexMap<&'static str, usize> =
         ["ok", "parse_error", "unsupported", "invalid"]
@@ -670,8 +779,15 @@ fn cmd_check(a: &CheckArgs) -> u8 {
     let mut seen_ids: std::collections::HashMap<String, PathBuf> = std::collections::HashMap::new();
     let mut seen_names: std::collections::HashMap<String, PathBuf> =
         std::collections::HashMap::new();
-    for f in &files {
-        let (name, mut status, mut diags, rule) = check_one(f, &macros, &types);
+    // Rules are checked in parallel (each is independent), then reported in file order.
+    let checked: Vec<_> = {
+        use rayon::prelude::*;
+        files
+            .par_iter()
+            .map(|f| check_one(f, &macros, &types, &env))
+            .collect()
+    };
+    for (f, (name, mut status, mut diags, rule, stages)) in files.iter().zip(checked) {
         if let Some(r) = &rule {
             let text = std::fs::read_to_string(f).unwrap_or_default();
             if let Some(id) = r.id_text() {
@@ -713,17 +829,21 @@ fn cmd_check(a: &CheckArgs) -> u8 {
             status = worst_status(&diags);
         }
         *counts.entry(status).or_insert(0) += 1;
-        entries.push((f.clone(), name, status, diags, rule));
+        entries.push((f.clone(), name, status, diags, rule, stages));
     }
     match a.format {
         CheckFormat::Json => {
             let rules: Vec<serde_json::Value> = entries
                 .iter()
-                .map(|(f, name, status, diags, rule)| {
+                .map(|(f, name, status, diags, rule, stages)| {
                     serde_json::json!({
                         "file": f.display().to_string(),
                         "name": name,
                         "status": status,
+                        "parse": stages.parse,
+                        "plan": stages.plan,
+                        "run": stages.run,
+                        "reason": stages.reason,
                         "attack": rule.as_ref().map(|r| r.attack_ids().iter().map(|id| {
                             let t = crate::attack::technique(id);
                             serde_json::json!({"id": id, "name": t.map(|t| t.name.clone()), "tactics": t.map(|t| t.tactics.clone())})
@@ -753,12 +873,15 @@ fn cmd_check(a: &CheckArgs) -> u8 {
                     "parse_error": counts.get("parse_error"),
                     "unsupported": counts.get("unsupported"),
                     "invalid": counts.get("invalid"),
+                    "parse": entries.iter().filter(|e| e.5.parse).count(),
+                    "plan": entries.iter().filter(|e| e.5.plan).count(),
+                    "run": entries.iter().filter(|e| e.5.run).count(),
                 }
             });
             println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         }
         CheckFormat::Human => {
-            for (f, _, status, diags, rule) in &entries {
+            for (f, _, status, diags, rule, _) in &entries {
                 for d in diags {
                     let src = rule.as_ref().and_then(|r| r.search.clone());
                     let label = match (d.span, rule) {
@@ -789,11 +912,64 @@ fn cmd_check(a: &CheckArgs) -> u8 {
     }
 }
 
+/// How far a rule gets: its query parses; every command is one tripline knows and its
+/// arguments are valid (plans); and it can run here (nothing it needs is missing, e.g. a
+/// GeoIP database or a trained model). `reason` is the first problem that stops it.
+#[derive(Clone, Debug, Default)]
+struct Stages {
+    parse: bool,
+    plan: bool,
+    run: bool,
+    reason: Option<String>,
+}
+
+impl Stages {
+    /// From the diagnostics of loading and compiling the query (not the metadata lint).
+    fn of(compile: &[Diag]) -> Stages {
+        let errors: Vec<&Diag> = compile.iter().filter(|d| d.is_error()).collect();
+        let why = |d: &Diag| Some(format!("{}: {}", d.code, d.message));
+        if let Some(d) = errors.iter().find(|d| d.kind == Kind::Parse) {
+            return Stages {
+                reason: why(d),
+                ..Stages::default()
+            };
+        }
+        // A known command that needs what tripline cannot have (a GeoIP database, a trained
+        // model, a lookup table or KV store collection that is not in the lookup folders) still
+        // plans: the query is understood, the data it needs is missing.
+        if let Some(d) = errors.iter().find(|d| !needs_missing_data(&d.code)) {
+            return Stages {
+                parse: true,
+                reason: why(d),
+                ..Stages::default()
+            };
+        }
+        Stages {
+            parse: true,
+            plan: true,
+            run: errors.is_empty(),
+            reason: errors.first().and_then(|d| why(d)),
+        }
+    }
+}
+
+/// Problems that stop a rule from running only because it needs data tripline does not have.
+fn needs_missing_data(code: &str) -> bool {
+    matches!(
+        code,
+        "tripline::plan::cannot_run"
+            | "tripline::lookup::not_found"
+            | "tripline::lookup::kvstore"
+            | "tripline::lookup::external"
+    )
+}
+
 fn check_one(
     f: &Path,
     macros: &MacroSet,
     types: &crate::kql::FieldTypes,
-) -> (String, &'static str, Vec<Diag>, Option<Rule>) {
+    env: &crate::plan::Env,
+) -> (String, &'static str, Vec<Diag>, Option<Rule>, Stages) {
     let rule = match load::rule(f) {
         Ok(r) => r,
         Err(d) => {
@@ -802,7 +978,11 @@ fn check_one(
             } else {
                 status_of(&d)
             };
-            return (f.display().to_string(), status, vec![d], None);
+            let stages = Stages {
+                reason: Some(format!("{}: {}", d.code, d.message)),
+                ..Stages::default()
+            };
+            return (f.display().to_string(), status, vec![d], None, stages);
         }
     };
     let name = rule.display_name();
@@ -820,11 +1000,17 @@ fn check_one(
             "tripline::rule::missing_search",
             "the rule has no `search`",
         ));
-        return (name, "invalid", diags, Some(rule));
+        let stages = Stages {
+            reason: Some("tripline::rule::missing_search: the rule has no `search`".into()),
+            ..Stages::default()
+        };
+        return (name, "invalid", diags, Some(rule), stages);
     }
     let file_text = std::fs::read_to_string(f).unwrap_or_default();
-    match rule::compile_rule(&rule, macros, types) {
+    let stages;
+    match rule::compile_rule(&rule, macros, types, env) {
         Ok(c) => {
+            stages = Stages::of(&c.warnings);
             diags.extend(c.warnings.iter().cloned());
             diags.extend(rule::lint::lint(
                 &rule,
@@ -834,12 +1020,13 @@ fn check_one(
             ));
         }
         Err(all) => {
+            stages = Stages::of(&all);
             diags.extend(all);
             diags.extend(rule::lint::lint(&rule, &file_text, None, None));
         }
     }
     let status = worst_status(&diags);
-    (name, status, diags, Some(rule))
+    (name, status, diags, Some(rule), stages)
 }
 
 /// The worst problem decides: a parse error, then an invalid rule, then unsupported parts.
@@ -898,9 +1085,25 @@ fn cmd_test(a: &TestArgs) -> u8 {
         },
         None => None,
     };
+    let types = match field_types(a.field_types.as_deref()) {
+        Ok(t) => t,
+        Err(d) => {
+            report(&d, "", None);
+            return exit_code(&d);
+        }
+    };
+    let env = match load_env(&a.lookups, &paths, None) {
+        Ok(e) => e,
+        Err(d) => {
+            report(&d, "", None);
+            return exit_code(&d);
+        }
+    };
     let opts = crate::suite::Options {
         attack_data: a.attack_data.clone(),
         now,
+        field_types: Some(types),
+        env: std::sync::Arc::new(env),
     };
     let mut outcomes = Vec::new();
     for f in &files {
@@ -1057,6 +1260,13 @@ fn cmd_explain(a: &ExplainArgs) -> u8 {
             return exit_code(&d);
         }
     };
+    let env = match load_env(&a.lookups, &rules, None) {
+        Ok(e) => e,
+        Err(d) => {
+            report(&d, "", None);
+            return exit_code(&d);
+        }
+    };
     let (result, name, text) = match (&rule, &a.query) {
         (Some(r), _) => {
             let types = match field_types(a.field_types.as_deref()) {
@@ -1067,7 +1277,7 @@ fn cmd_explain(a: &ExplainArgs) -> u8 {
                 }
             };
             (
-                rule::compile_rule(r, &macros, &types),
+                rule::compile_rule(r, &macros, &types, &env),
                 format!("{} (search)", r.file.display()),
                 r.search.clone().unwrap_or_default(),
             )
@@ -1075,7 +1285,7 @@ fn cmd_explain(a: &ExplainArgs) -> u8 {
         (None, q) => {
             let q = q.clone().unwrap_or_default();
             (
-                compile_query(&q, a.kql, &macros, a.field_types.as_deref()),
+                compile_query(&q, a.kql, &macros, a.field_types.as_deref(), &env),
                 "query".to_string(),
                 q,
             )

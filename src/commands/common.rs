@@ -1,7 +1,8 @@
 //! Small helpers shared by the commands added with `eventstats` … `transaction`.
 //!
 //! `parse_bool(l, Some(("t".into(), span)), false)` — Splunk's boolean spellings; `run_steps`
-//! pushes held rows through lowered steps (for `appendpipe` and `foreach`).
+//! pushes held rows through lowered steps, and `parse_pipeline`/`lower_pipeline` turn the text
+//! of a `[ … ]` into those steps (for `appendpipe` and `foreach`).
 
 use crate::diag::{Diag, Span};
 use crate::exec::ExecCtx;
@@ -38,7 +39,6 @@ pub(crate) fn key_text(key: &[Value]) -> Vec<String> {
 
 /// Run `rows` through `steps` to completion, flushing blocking steps in order, as the
 /// executor does for a plan.
-#[allow(dead_code)] // used by appendpipe and foreach (being added)
 pub(crate) fn run_steps(
     steps: &[Box<dyn Step>],
     rows: Vec<Record>,
@@ -74,9 +74,15 @@ fn push_from(
 
 /// Parse `raw` (the inside of a `[ … ]` found at byte `offset` of `text`) as a pipeline whose
 /// first segment is a command, not an implicit search, with spans that index into `text`.
-#[allow(dead_code)] // used by appendpipe and foreach (being added)
+/// A leading `|` is allowed (`appendpipe [| timechart …]`, as the corpus writes it).
 pub(crate) fn parse_pipeline(raw: &str, offset: usize) -> Result<crate::syntax::ast::Query, Diag> {
     // Pad so spans line up with the whole query; the `|` makes the first segment a command.
+    let trimmed = raw.trim_start();
+    let lead = raw.len() - trimmed.len();
+    let (raw, offset) = match trimmed.strip_prefix('|') {
+        Some(rest) => (rest, offset + lead + 1),
+        None => (raw, offset),
+    };
     let pad = offset.saturating_sub(1);
     let mut padded = String::with_capacity(pad + 1 + raw.len());
     padded.push_str(&" ".repeat(pad));
@@ -86,14 +92,21 @@ pub(crate) fn parse_pipeline(raw: &str, offset: usize) -> Result<crate::syntax::
 }
 
 /// Lower every command of a pipeline parsed by [`parse_pipeline`].
-#[allow(dead_code)] // used by appendpipe and foreach (being added)
 pub(crate) fn lower_pipeline(
     q: &crate::syntax::ast::Query,
     text: &str,
+    env: &crate::plan::Env,
 ) -> Result<Vec<Box<dyn Step>>, Diag> {
     q.commands
         .iter()
         .enumerate()
-        .map(|(index, cmd)| crate::commands::lower(&Lower { cmd, index, text }))
+        .map(|(index, cmd)| {
+            crate::commands::lower(&Lower {
+                cmd,
+                index,
+                text,
+                env,
+            })
+        })
         .collect()
 }

@@ -5,7 +5,8 @@
 //! dropped unless `keepempty=true` (then it is always kept); a multivalue field matches only
 //! the same values in the same order; `consecutive=true` only removes runs of duplicates;
 //! `keepevents=true` keeps duplicates but removes the listed fields from them; `sortby`
-//! orders the output (so it is blocking).
+//! sorts the results first, as a `sort` before `dedup` would, so the first N are chosen in
+//! that order (it is blocking).
 
 use super::args::{is_kw, split, tokens};
 use crate::diag::{Diag, Span};
@@ -200,7 +201,7 @@ struct DedupOp<'a> {
     seen: HashMap<Key, usize>,
     /// For `consecutive=true`: the previous key and how many of its run were kept.
     last: Option<(Key, usize)>,
-    /// For `sortby`: everything kept, sorted in `finish`.
+    /// For `sortby`: every record, sorted and then chosen in `finish`.
     sorted: Vec<Record>,
 }
 
@@ -241,8 +242,9 @@ impl DedupOp<'_> {
     }
 }
 
-impl Operator for DedupOp<'_> {
-    fn push(&mut self, batch: Vec<Record>, _ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
+impl DedupOp<'_> {
+    /// Keep, thin (keepevents) or drop each record, in order.
+    fn choose(&mut self, batch: Vec<Record>) -> Vec<Record> {
         let mut out = Vec::with_capacity(batch.len());
         for mut rec in batch {
             match key_of(&rec, &self.spec.fields) {
@@ -263,17 +265,25 @@ impl Operator for DedupOp<'_> {
                 }
             }
         }
+        out
+    }
+}
+
+impl Operator for DedupOp<'_> {
+    fn push(&mut self, batch: Vec<Record>, ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
         if self.spec.sortby.is_empty() {
-            Ok(out)
-        } else {
-            self.sorted.extend(out);
-            Ok(Vec::new())
+            return Ok(self.choose(batch));
         }
+        // `sortby` is "equivalent to performing a sort command before the dedup command"
+        // (searchbnf.conf [dedup-command]): hold everything, sort, then choose.
+        ctx.hold(batch.iter().map(Record::approx_size).sum())?;
+        self.sorted.extend(batch);
+        Ok(Vec::new())
     }
     fn finish(&mut self, _ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
         let mut rows = std::mem::take(&mut self.sorted);
         sort_rows(&mut rows, &self.spec.sortby);
-        Ok(rows)
+        Ok(self.choose(rows))
     }
 }
 

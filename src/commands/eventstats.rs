@@ -50,7 +50,7 @@ pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
         }
     }
     Ok(Box::new(EventStats {
-        aggs: lower_aggs(l, &s.aggs)?,
+        aggs: lower_aggs(l, &s.aggs, false)?,
         by: s.by.iter().map(|(n, _)| FieldRef::new(n)).collect(),
     }))
 }

@@ -14,7 +14,7 @@
 use super::args::{split, tokens};
 use crate::diag::{Diag, Kind};
 use crate::exec::{ExecCtx, run};
-use crate::plan::{Lower, Operator, Plan, Step, lower as lower_query};
+use crate::plan::{Lower, Operator, Plan, Step};
 use crate::record::{FieldRef, Record};
 use crate::syntax::ast::TokKind;
 use crate::value::Value;
@@ -109,7 +109,7 @@ pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
                         "`join` takes one subsearch",
                     ));
                 }
-                sub = Some(lower_query(q, l.text)?);
+                sub = Some(l.sub(q)?);
             }
             _ => {
                 return Err(l.error(

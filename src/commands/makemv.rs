@@ -4,7 +4,8 @@
 //! `… | makemv delim="," recipients` — the delimiter (default one space, may be several
 //! characters) splits each value; empty pieces are dropped unless `allowempty=true`;
 //! `tokenizer` takes the first capture group of each match (the whole match without a group).
-//! `setsv=true` keeps the values joined back into one value with the delimiter.
+//! `setsv=true` is accepted and changes nothing: in Splunk it sets the field's separate
+//! single-value form, which tripline fields do not have; the multivalue is the same.
 
 use super::args::{name_list, split, tokens};
 use super::common::parse_bool;
@@ -140,13 +141,7 @@ impl Operator for &MakeMv {
             for x in v.values() {
                 out.extend(self.pieces(&x.to_text().unwrap_or_default()));
             }
-            let new = if self.setsv {
-                let sep = match &self.how {
-                    Split::Delim(d) => d.as_str(),
-                    Split::Tokenizer(_) => " ",
-                };
-                Value::Str(out.join(sep))
-            } else if out.len() == 1 {
+            let new = if out.len() == 1 {
                 out.pop().map_or(Value::Null, Value::Str)
             } else if out.is_empty() {
                 Value::Null

@@ -2,6 +2,8 @@
 //! place a command is named.
 
 mod addtotals;
+mod append;
+mod appendpipe;
 mod bin;
 mod common;
 mod convert;
@@ -10,9 +12,13 @@ mod eval;
 mod eventstats;
 mod fields;
 mod fillnull;
+mod foreach;
+mod from;
 mod fromjson;
 mod head;
+mod inputlookup;
 mod join;
+mod lookup;
 mod makemv;
 mod makeresults;
 mod mvexpand;
@@ -26,6 +32,7 @@ mod spath;
 mod stats;
 mod streamstats;
 mod table;
+mod transaction;
 mod tstats;
 mod where_;
 mod xmlkv;
@@ -46,6 +53,8 @@ struct Entry {
 #[rustfmt::skip]
 static COMMANDS: &[Entry] = &[
     Entry { name: "addtotals", lower: addtotals::lower, generating: false },
+    Entry { name: "append", lower: append::lower, generating: false },
+    Entry { name: "appendpipe", lower: appendpipe::lower, generating: false },
     Entry { name: "bin", lower: bin::lower, generating: false },
     Entry { name: "bucket", lower: bin::lower, generating: false },
     Entry { name: "convert", lower: convert::lower, generating: false },
@@ -54,9 +63,13 @@ static COMMANDS: &[Entry] = &[
     Entry { name: "eventstats", lower: eventstats::lower, generating: false },
     Entry { name: "fields", lower: fields::lower, generating: false },
     Entry { name: "fillnull", lower: fillnull::lower, generating: false },
+    Entry { name: "foreach", lower: foreach::lower, generating: false },
+    Entry { name: "from", lower: from::lower, generating: true },
     Entry { name: "fromjson", lower: fromjson::lower, generating: false },
     Entry { name: "head", lower: head::lower, generating: false },
+    Entry { name: "inputlookup", lower: inputlookup::lower, generating: true },
     Entry { name: "join", lower: join::lower, generating: false },
+    Entry { name: "lookup", lower: lookup::lower, generating: false },
     Entry { name: "makemv", lower: makemv::lower, generating: false },
     Entry { name: "makeresults", lower: makeresults::lower, generating: true },
     Entry { name: "mvexpand", lower: mvexpand::lower, generating: false },
@@ -70,6 +83,7 @@ static COMMANDS: &[Entry] = &[
     Entry { name: "stats", lower: stats::lower, generating: false },
     Entry { name: "streamstats", lower: streamstats::lower, generating: false },
     Entry { name: "table", lower: table::lower, generating: false },
+    Entry { name: "transaction", lower: transaction::lower, generating: false },
     Entry { name: "tstats", lower: tstats::lower, generating: true },
     Entry { name: "where", lower: where_::lower, generating: false },
     Entry { name: "xmlkv", lower: xmlkv::lower, generating: false },
@@ -88,6 +102,24 @@ pub fn is_supported(name: &str) -> bool {
 /// Is `name` a generating command (may start a query after `|`)?
 pub fn is_generating(name: &str) -> bool {
     COMMANDS.iter().any(|e| e.name == name && e.generating)
+}
+
+/// Does a subsearch whose first word is `name` start with that command rather than with an
+/// implicit `search` (`[mstats …]`, `[tstats …]`, `[inputlookup …]` written without `|`)? True
+/// for generating commands tripline runs and for the generating commands it cannot run.
+pub fn starts_generating(name: &str) -> bool {
+    is_generating(name)
+        || [
+            "mstats",
+            "mcatalog",
+            "inputlookup",
+            "inputcsv",
+            "rest",
+            "dbxquery",
+            "metadata",
+            "dbinspect",
+        ]
+        .contains(&name)
 }
 
 /// Commands that need something tripline cannot have, and why.
@@ -128,6 +160,10 @@ static CANNOT_RUN: &[(&str, &str)] = &[
         "writes lookup files; tripline never writes during a run",
     ),
     ("metadata", "reads Splunk index metadata"),
+    (
+        "cyberchef",
+        "is a custom command of the CyberChef for Splunk app, which tripline does not embed",
+    ),
     ("dbinspect", "reads Splunk index buckets"),
 ];
 

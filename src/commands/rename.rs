@@ -135,11 +135,54 @@ impl Step for Rename {
     }
 }
 
+impl Rename {
+    /// Rename the fields of an event, keeping the event: `_raw`, `_time` and the metadata
+    /// fields stay readable by later commands (`regex`, `rex`, `table host`), as in Splunk.
+    /// A renamed field moves to the end of the field order.
+    fn rename_event(&self, mut rec: Record) -> Record {
+        let mut names = rec.all_names();
+        for (from, to) in &self.pairs {
+            let renames: Vec<(String, String)> = names
+                .iter()
+                .filter_map(|k| wildcard_captures(from, k).map(|c| (k.clone(), fill(to, &c))))
+                .collect();
+            if renames.is_empty() {
+                // Renaming a missing field onto an existing one removes it (Splunk).
+                if !from.contains('*') {
+                    rec.set(to, Value::Null);
+                    names.retain(|n| n != to);
+                }
+                continue;
+            }
+            let moved: Vec<(String, Value)> = renames
+                .iter()
+                .map(|(old, new)| (new.clone(), rec.get_name(old)))
+                .collect();
+            for (old, _) in &renames {
+                rec.set(old, Value::Null);
+                names.retain(|n| n != old);
+            }
+            for (new, v) in moved {
+                // Remove any earlier value first so the field moves to the end.
+                rec.remove(&new);
+                rec.set(&new, v);
+                if !names.contains(&new) {
+                    names.push(new);
+                }
+            }
+        }
+        rec
+    }
+}
+
 impl Operator for &Rename {
     fn push(&mut self, batch: Vec<Record>, _ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
         Ok(batch
             .into_iter()
             .map(|rec| {
+                if rec.event.is_some() {
+                    return self.rename_event(rec);
+                }
                 let names = rec.all_names();
                 let mut row = rec.visible();
                 for m in ["source", "sourcetype", "host", "index"] {

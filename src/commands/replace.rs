@@ -2,8 +2,13 @@
 //!
 //! `… | replace "*.exe" WITH "*" IN process` — each value equal to a pattern (case-sensitive;
 //! `*` matches any run of characters) is replaced by its replacement, whose `*`s take what the
-//! pattern's `*`s matched, in order; the first matching pair wins. Without `IN` every visible
-//! field is rewritten. Each value of a multivalue field is replaced on its own.
+//! pattern's `*`s matched, in order; a replacement has as many `*` as its pattern or none.
+//! When several pairs match, an exact pair beats any wildcard, then the fuller match wins (the
+//! pattern with the most characters besides `*`), and among equals the later pair, as Splunk
+//! documents "non-wildcard replacements specified later take precedence … for wildcard
+//! replacement, fuller matches take precedence over lesser matches". Without `IN` every field
+//! not starting with `_` is rewritten ("to replace values on _internal fields, you must specify
+//! the field name with the IN clause"). Each value of a multivalue field is replaced on its own.
 
 use super::args::{is_kw, name_list, tokens};
 use crate::diag::Diag;
@@ -55,7 +60,23 @@ pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
                         )
                         .help("separate pairs with commas; list fields after `IN`"));
                 }
-                pairs.push((value_text(l, Some(from), from.span)?, to));
+                let from_text = value_text(l, Some(from), from.span)?;
+                let stars = |t: &str| t.matches('*').count();
+                if stars(&to) != 0 && stars(&to) != stars(&from_text) {
+                    let span = rest.first().map_or(with.span, |t| t.span);
+                    return Err(l
+                        .error(
+                            span,
+                            "tripline::replace::wildcards",
+                            format!(
+                                "`{to}` has {} `*` but `{from_text}` has {}",
+                                stars(&to),
+                                stars(&from_text)
+                            ),
+                        )
+                        .help("a replacement has as many `*` as its pattern, or none"));
+                }
+                pairs.push((from_text, to));
             }
             _ => {
                 let span = group.first().map_or(l.cmd.span, |t| t.span);
@@ -87,20 +108,30 @@ pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
 impl Replace {
     fn replace(&self, v: &Value) -> Option<Value> {
         let text = v.to_text()?;
+        // An exact pair beats any wildcard, then the fullest match wins; `>=` lets a later
+        // pair win a tie.
+        let mut best: Option<((bool, usize), &str, Vec<String>)> = None;
         for (from, to) in &self.pairs {
             if let Some(caps) = wildcard_captures(from, &text) {
-                let mut out = String::new();
-                let mut caps = caps.into_iter();
-                for (i, piece) in to.split('*').enumerate() {
-                    if i > 0 {
-                        out.push_str(&caps.next().unwrap_or_default());
-                    }
-                    out.push_str(piece);
+                let rank = (
+                    !from.contains('*'),
+                    from.chars().filter(|c| *c != '*').count(),
+                );
+                if best.as_ref().is_none_or(|(r, _, _)| rank >= *r) {
+                    best = Some((rank, to, caps));
                 }
-                return Some(Value::Str(out));
             }
         }
-        None
+        let (_, to, caps) = best?;
+        let mut out = String::new();
+        let mut caps = caps.into_iter();
+        for (i, piece) in to.split('*').enumerate() {
+            if i > 0 {
+                out.push_str(&caps.next().unwrap_or_default());
+            }
+            out.push_str(piece);
+        }
+        Some(Value::Str(out))
     }
 }
 
@@ -126,7 +157,10 @@ impl Operator for &Replace {
     fn push(&mut self, mut batch: Vec<Record>, _ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
         for rec in &mut batch {
             let names = if self.fields.is_empty() {
-                rec.visible().into_keys().collect()
+                rec.visible()
+                    .into_keys()
+                    .filter(|n| !n.starts_with('_'))
+                    .collect()
             } else {
                 self.fields.clone()
             };

@@ -184,13 +184,16 @@ fn parse_sed(text: &str) -> Result<Mode, String> {
         return Err("expected a sed expression".to_string());
     };
     let parts = sed_parts(chars.as_str(), delim);
-    let (Some(a), Some(b), flags) = (parts.first(), parts.get(1), parts.get(2)) else {
-        return Err(format!("the sed expression `{text}` is incomplete"));
+    // `s/re/repl/flags` and `y/from/to/` end with the delimiter (rex: "s/<regex>/<replacement>/<flags>").
+    let (Some(a), Some(b), Some(flags)) = (parts.first(), parts.get(1), parts.get(2)) else {
+        return Err(format!(
+            "the sed expression `{text}` is incomplete: it needs a closing `{delim}`"
+        ));
     };
     if parts.len() > 3 {
         return Err(format!("too many `{delim}` in the sed expression"));
     }
-    let flags = flags.map_or("", String::as_str);
+    let flags = flags.as_str();
     match cmd {
         's' => {
             let re = compile_regex(a).map_err(|e| {
@@ -497,5 +500,7 @@ mod tests {
         assert!(parse_sed("y/ab/x/").is_err());
         assert!(parse_sed("s/a/b/q").is_err());
         assert!(parse_sed("q/a/b/").is_err());
+        assert!(parse_sed("s/a/b").is_err());
+        assert!(parse_sed("y/a/b").is_err());
     }
 }

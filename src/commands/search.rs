@@ -7,7 +7,7 @@
 use crate::diag::Diag;
 use crate::exec::{ExecCtx, run_subsearch};
 use crate::plan::search::{Pred, compile};
-use crate::plan::{Lower, Operator, Plan, Step, lower as lower_query};
+use crate::plan::{Lower, Operator, Plan, Step};
 use crate::record::Record;
 use crate::syntax::ast::Args;
 
@@ -18,7 +18,7 @@ struct Search {
 
 pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
     let pred = match &l.cmd.args {
-        Args::Search(Some(e)) => compile(e, &mut |q| lower_query(q, l.text))?,
+        Args::Search(Some(e)) => compile(e, &mut |q| l.sub(q))?,
         _ => Pred::True,
     };
     Ok(Box::new(Search { pred }))

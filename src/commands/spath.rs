@@ -5,7 +5,7 @@
 //! (`a.b`, `arr{}`, `arr{}.k`). With a path (`.`-separated keys, `{n}` = element n from 0,
 //! `{}` = every element) the value goes to `output` (default: the path as written); several
 //! values give a multivalue; an object or array reached by the path is written as JSON text.
-//! Text that is not JSON extracts nothing (XML input is not supported yet).
+//! Text that is not JSON extracts nothing; XML input is not read yet, and says so in a warning.
 
 use super::args::{split, tokens};
 use crate::diag::Diag;
@@ -172,9 +172,22 @@ pub(crate) fn parse_json_field(v: &Value) -> Option<Json> {
 }
 
 impl Operator for &Spath {
-    fn push(&mut self, mut batch: Vec<Record>, _ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
+    fn push(&mut self, mut batch: Vec<Record>, ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
         for rec in &mut batch {
-            let Some(doc) = parse_json_field(&rec.get(&self.input)) else {
+            let input = rec.get(&self.input);
+            let Some(doc) = parse_json_field(&input) else {
+                // Not silently: XML is valid spath input in Splunk.
+                if input
+                    .values()
+                    .first()
+                    .and_then(Value::to_text)
+                    .is_some_and(|t| t.trim_start().starts_with('<'))
+                {
+                    ctx.warn(format!(
+                        "spath: `{}` holds XML, which tripline does not read yet; nothing was extracted from it",
+                        self.input.name()
+                    ));
+                }
                 continue;
             };
             match &self.path {

@@ -40,6 +40,8 @@ pub(crate) enum Func {
     Sumsq,
     Median,
     Mode,
+    /// `perc<X>`, `p<X>`, `exactperc<X>`, `upperperc<X>`: X in ten-thousandths (99.95 → 999500).
+    Perc(u32),
 }
 
 fn func_of(name: &str) -> Option<Func> {
@@ -66,8 +68,28 @@ fn func_of(name: &str) -> Option<Func> {
         "sumsq" => Func::Sumsq,
         "median" => Func::Median,
         "mode" => Func::Mode,
-        _ => return None,
+        _ => return perc_of(name),
     })
+}
+
+/// `perc95`, `p99.9`, `exactperc50`, `upperperc75`: the percentile, 0 < X ≤ 100.
+fn perc_of(name: &str) -> Option<Func> {
+    let x = ["exactperc", "upperperc", "perc", "p"]
+        .iter()
+        .find_map(|k| name.strip_prefix(k))?;
+    if x.is_empty() || !x.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return None;
+    }
+    let x: f64 = x.parse().ok()?;
+    if !(x > 0.0 && x <= 100.0) {
+        return None;
+    }
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "0 < x ≤ 100"
+    )]
+    Some(Func::Perc((x * 10_000.0).round() as u32))
 }
 
 /// `list()` keeps at most this many values (Splunk's `[stats] list_maxsize`).
@@ -82,6 +104,9 @@ pub(crate) enum Input {
     Field(FieldRef),
     /// `eval(expr)`.
     Eval(CExpr),
+    /// A wildcard field name (`values(*) as *`, `values(requestParameters.*) as *`): one
+    /// aggregation per matching field, `stats` only.
+    Wild(String),
 }
 
 /// One compiled aggregation.
@@ -94,26 +119,23 @@ pub(crate) struct AggSpec {
 }
 
 /// Lower stats-shaped aggregations.
-pub(crate) fn lower_aggs(l: &Lower, aggs: &[Agg]) -> Result<Vec<AggSpec>, Diag> {
+///
+/// `wild`: whether wildcard field names are allowed (`stats`); elsewhere they are an error.
+pub(crate) fn lower_aggs(l: &Lower, aggs: &[Agg], wild: bool) -> Result<Vec<AggSpec>, Diag> {
     let mut out = Vec::new();
     for a in aggs {
         let Some(func) = func_of(&a.func) else {
-            let known_elsewhere = a.func.starts_with("perc")
-                || a.func.starts_with('p')
-                    && a.func.get(1..).is_some_and(|r| r.parse::<f64>().is_ok())
-                || [
-                    "upperperc",
-                    "exactperc",
-                    "rate",
-                    "per_second",
-                    "per_minute",
-                    "per_hour",
-                    "per_day",
-                    "sparkline",
-                    "estdc_error",
-                ]
-                .iter()
-                .any(|k| a.func.starts_with(k));
+            let known_elsewhere = [
+                "rate",
+                "per_second",
+                "per_minute",
+                "per_hour",
+                "per_day",
+                "sparkline",
+                "estdc_error",
+            ]
+            .iter()
+            .any(|k| a.func.starts_with(k));
             return Err(Diag::error(
                 if known_elsewhere { Kind::Unsupported } else { Kind::Invalid },
                 if known_elsewhere { "tripline::stats::unsupported_function" } else { "tripline::stats::unknown_function" },
@@ -124,7 +146,7 @@ pub(crate) fn lower_aggs(l: &Lower, aggs: &[Agg]) -> Result<Vec<AggSpec>, Diag> 
                 },
             )
             .at(a.span)
-            .help("supported: count, dc, values, list, sum, avg, min, max, range, earliest, latest, first, last, stdev, var, median, mode"));
+            .help("supported: count, dc, values, list, sum, avg, min, max, range, earliest, latest, first, last, stdev, var, median, mode, perc<X>/p<X>/exactperc<X>/upperperc<X>"));
         };
         let input = match (&a.arg, func) {
             (None, Func::Count) => Input::Records,
@@ -138,12 +160,31 @@ pub(crate) fn lower_aggs(l: &Lower, aggs: &[Agg]) -> Result<Vec<AggSpec>, Diag> 
                     .help("only `count` may stand alone"));
             }
             (Some(AggArg::Field(f)), _) if f.contains('*') => {
-                return Err(Diag::error(
-                    Kind::Unsupported,
-                    "tripline::stats::wildcard",
-                    "wildcard fields in aggregations are not supported yet",
-                )
-                .at(a.span));
+                if !wild {
+                    return Err(Diag::error(
+                        Kind::Unsupported,
+                        "tripline::stats::wildcard",
+                        format!(
+                            "wildcard fields in aggregations are supported by `stats` only, not by `{}`",
+                            l.cmd.name
+                        ),
+                    )
+                    .at(a.span)
+                    .help("name the fields, or aggregate with `stats`"));
+                }
+                let stars = f.matches('*').count();
+                if let Some(alias) = &a.alias
+                    && alias.matches('*').count() != stars
+                {
+                    return Err(l
+                        .error(
+                            a.span,
+                            "tripline::stats::wildcard_name",
+                            format!("`{alias}` needs {stars} `*` to name the fields `{f}` matches"),
+                        )
+                        .help("for example `values(*) as *` or `values(req.*) as last_*`"));
+                }
+                Input::Wild(f.clone())
             }
             (Some(AggArg::Field(f)), _) => Input::Field(FieldRef::new(f)),
             (Some(AggArg::Eval(e)), _) => Input::Eval(compile(e)?),
@@ -205,7 +246,7 @@ impl State {
             }
             Func::First => State::First(None),
             Func::Last => State::Last(None),
-            Func::Median | Func::Mode => State::All(Vec::new()),
+            Func::Median | Func::Mode | Func::Perc(_) => State::All(Vec::new()),
         }
     }
 
@@ -366,6 +407,11 @@ impl State {
                     nums.get(nums.len() / 2)
                         .map_or(Value::Null, |m| Value::Num(*m))
                 }
+                Func::Perc(x) => {
+                    let mut nums: Vec<f64> = all.iter().filter_map(Value::as_number).collect();
+                    nums.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+                    percentile(&nums, f64::from(x) / 1_000_000.0)
+                }
                 _ => {
                     let mut counts: IndexMap<String, (usize, Value)> = IndexMap::new();
                     for v in all {
@@ -383,6 +429,30 @@ impl State {
                 }
             },
         }
+    }
+}
+
+/// Splunk's interpolated percentile (`limits.conf [stats] perc_method = interpolated`): the
+/// value at rank `p·(n−1)` of the sorted values, interpolated linearly between neighbours.
+/// Worked example from Splunk Community ("How to get the percentile 90 of the response time"):
+/// p90 of ten values whose two largest are 3.107 and 27.203 is 3.107 + 0.1·24.096 = 5.5166.
+#[expect(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "ranks stay far below 2^53 and are ≥ 0"
+)]
+fn percentile(sorted: &[f64], p: f64) -> Value {
+    if sorted.is_empty() {
+        return Value::Null;
+    }
+    let rank = p * (sorted.len() - 1) as f64;
+    let lo = rank.floor() as usize;
+    let frac = rank - rank.floor();
+    match (sorted.get(lo), sorted.get(lo + 1)) {
+        (Some(a), Some(b)) if frac > 0.0 => Value::Num(a + (b - a) * frac),
+        (Some(a), _) => Value::Num(*a),
+        _ => Value::Null,
     }
 }
 
@@ -408,7 +478,7 @@ fn moments(f: Func, n: u64, sum: f64, sumsq: f64) -> Value {
 /// The input value of an aggregation for a record.
 pub(crate) fn input_of(spec: &AggSpec, rec: &Record, ctx: &ExecCtx) -> Value {
     match &spec.input {
-        Input::Records => Value::Null,
+        Input::Records | Input::Wild(_) => Value::Null,
         Input::Field(f) => rec.get(f),
         Input::Eval(e) => match e.eval(rec, &ctx.eval) {
             Value::Bool(true) => Value::Num(1.0),
@@ -482,7 +552,7 @@ pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
         }
     }
     Ok(Box::new(Stats {
-        aggs: lower_aggs(l, &s.aggs)?,
+        aggs: lower_aggs(l, &s.aggs, true)?,
         by: s.by.iter().map(|(n, _)| FieldRef::new(n)).collect(),
     }))
 }
@@ -524,8 +594,19 @@ impl Step for Stats {
             .by
             .iter()
             .map(|f| f.name().to_string())
-            .chain(self.aggs.iter().map(|a| a.out.clone()));
-        crate::plan::Fields::Known(names.collect())
+            .chain(
+                self.aggs
+                    .iter()
+                    .filter(|a| !matches!(a.input, Input::Wild(_)))
+                    .map(|a| a.out.clone()),
+            )
+            .collect();
+        if self.aggs.iter().any(|a| matches!(a.input, Input::Wild(_))) {
+            // Which fields a wildcard matches is known only from the data.
+            crate::plan::Fields::Open(names)
+        } else {
+            crate::plan::Fields::Known(names)
+        }
     }
     fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
         Ok(Box::new(StatsOp {
@@ -538,6 +619,36 @@ impl Step for Stats {
 struct Group {
     key: Vec<Value>,
     states: Vec<State>,
+    /// For each wildcard aggregation (by index), its state per matched field, with what the
+    /// `*`s matched.
+    wild: BTreeMap<usize, BTreeMap<String, (Vec<String>, State)>>,
+}
+
+impl Stats {
+    fn new_group(&self, key: Vec<Value>) -> Group {
+        Group {
+            key,
+            states: self.aggs.iter().map(|a| State::new(a.func)).collect(),
+            wild: BTreeMap::new(),
+        }
+    }
+
+    fn has_wild(&self) -> bool {
+        self.aggs.iter().any(|a| matches!(a.input, Input::Wild(_)))
+    }
+}
+
+/// Put what each `*` matched into a wildcard output name, left to right.
+fn fill_stars(pattern: &str, caps: &[String]) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut caps = caps.iter();
+    for (i, part) in pattern.split('*').enumerate() {
+        if i > 0 {
+            out.push_str(caps.next().map_or("", String::as_str));
+        }
+        out.push_str(part);
+    }
+    out
 }
 
 struct StatsOp<'a> {
@@ -560,6 +671,13 @@ impl Operator for StatsOp<'_> {
                 .map(|a| input_of(a, rec, ctx))
                 .collect();
             let time = rec.get(&time_ref).as_number();
+            // Fields the wildcard aggregations match: visible fields, internal `_` fields only
+            // when the pattern itself starts with `_`, never a BY field (its value is the key).
+            let visible = if self.spec.has_wild() {
+                rec.visible()
+            } else {
+                IndexMap::new()
+            };
             for key in keys {
                 let text = key_text(&key);
                 if !self.groups.contains_key(&text) {
@@ -569,16 +687,55 @@ impl Operator for StatsOp<'_> {
                             + 64,
                     )?;
                 }
-                let group = self.groups.entry(text).or_insert_with(|| Group {
-                    key,
-                    states: self.spec.aggs.iter().map(|a| State::new(a.func)).collect(),
-                });
+                let group = self
+                    .groups
+                    .entry(text)
+                    .or_insert_with(|| self.spec.new_group(key));
+                for (i, spec) in self.spec.aggs.iter().enumerate() {
+                    let Input::Wild(pattern) = &spec.input else {
+                        continue;
+                    };
+                    for (name, v) in &visible {
+                        if (name.starts_with('_') && !pattern.starts_with('_'))
+                            || self.spec.by.iter().any(|b| b.name() == name)
+                        {
+                            continue;
+                        }
+                        let Some(caps) = crate::value::wildcard_captures(pattern, name) else {
+                            continue;
+                        };
+                        let slot = group.wild.entry(i).or_default();
+                        if !slot.contains_key(name) {
+                            ctx.hold(name.len() + 64)?;
+                        }
+                        let (_, state) = slot
+                            .entry(name.clone())
+                            .or_insert_with(|| (caps, State::new(spec.func)));
+                        if matches!(
+                            spec.func,
+                            Func::Values
+                                | Func::List
+                                | Func::Dc
+                                | Func::Median
+                                | Func::Mode
+                                | Func::Perc(_)
+                        ) {
+                            ctx.hold(crate::record::value_size(v))?;
+                        }
+                        state.add(spec.func, v, false, time);
+                    }
+                }
                 for ((state, spec), input) in
                     group.states.iter_mut().zip(&self.spec.aggs).zip(&inputs)
                 {
                     if matches!(
                         spec.func,
-                        Func::Values | Func::List | Func::Dc | Func::Median | Func::Mode
+                        Func::Values
+                            | Func::List
+                            | Func::Dc
+                            | Func::Median
+                            | Func::Mode
+                            | Func::Perc(_)
                     ) {
                         // Value-collecting aggregations grow with their input.
                         ctx.hold(crate::record::value_size(input))?;
@@ -592,13 +749,8 @@ impl Operator for StatsOp<'_> {
 
     fn finish(&mut self, _ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
         if self.spec.by.is_empty() && self.groups.is_empty() {
-            self.groups.insert(
-                Vec::new(),
-                Group {
-                    key: Vec::new(),
-                    states: self.spec.aggs.iter().map(|a| State::new(a.func)).collect(),
-                },
-            );
+            self.groups
+                .insert(Vec::new(), self.spec.new_group(Vec::new()));
         }
         let mut groups: Vec<Group> = std::mem::take(&mut self.groups).into_values().collect();
         groups.sort_by(|a, b| {
@@ -616,8 +768,25 @@ impl Operator for StatsOp<'_> {
                 for (f, v) in self.spec.by.iter().zip(g.key) {
                     row.insert(f.name().to_string(), v);
                 }
-                for (spec, state) in self.spec.aggs.iter().zip(&g.states) {
-                    row.insert(spec.out.clone(), state.result(spec.func));
+                for (i, (spec, state)) in self.spec.aggs.iter().zip(&g.states).enumerate() {
+                    if !matches!(spec.input, Input::Wild(_)) {
+                        row.insert(spec.out.clone(), state.result(spec.func));
+                        continue;
+                    }
+                    // One field per matched name, in name order; a BY field or a named
+                    // aggregation of the same name keeps its own value.
+                    for (caps, st) in g.wild.get(&i).into_iter().flat_map(BTreeMap::values) {
+                        let name = fill_stars(&spec.out, caps);
+                        let named = self.spec.by.iter().any(|b| b.name() == name)
+                            || self
+                                .spec
+                                .aggs
+                                .iter()
+                                .any(|a| !matches!(a.input, Input::Wild(_)) && a.out == name);
+                        if !named && !row.contains_key(&name) {
+                            row.insert(name, st.result(spec.func));
+                        }
+                    }
                 }
                 Record::from_row(row)
             })

@@ -67,7 +67,7 @@ pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
         }
     }
     Ok(Box::new(StreamStats {
-        aggs: lower_aggs(l, &s.aggs)?,
+        aggs: lower_aggs(l, &s.aggs, false)?,
         by: s.by.iter().map(|(n, _)| FieldRef::new(n)).collect(),
         current: parse_bool(l, opt("current"), true)?,
         window: number_opt(l, opt("window"), 0)?,

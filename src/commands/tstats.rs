@@ -122,7 +122,7 @@ pub fn resolve(name: &str) -> Option<(&'static str, &'static str)> {
 }
 
 /// The chain from a dataset up to its root: `Failed_Authentication`, `Authentication`.
-fn lineage(model: &str, ds: &str) -> Vec<&'static str> {
+pub(crate) fn lineage(model: &str, ds: &str) -> Vec<&'static str> {
     let mut out = Vec::new();
     let Some((_, list)) = MODELS.iter().find(|(m, _)| *m == model) else {
         return out;
@@ -276,7 +276,7 @@ pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
             let end = section_end(w);
             let text = l.text.get(start..end).unwrap_or_default();
             match parse_search(text, start)? {
-                Some(e) => compile(&e, &mut |q| crate::plan::lower(q, l.text))?,
+                Some(e) => compile(&e, &mut |q| l.sub(q))?,
                 None => Pred::True,
             }
         }
@@ -318,11 +318,12 @@ pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
         cmd: l.cmd,
         index: l.index,
         text: l.text,
+        env: l.env,
     };
     Ok(Box::new(Tstats {
         model,
         dataset,
-        aggs: lower_aggs(&lower_ctx, &stats.aggs)?,
+        aggs: lower_aggs(&lower_ctx, &stats.aggs, false)?,
         pred,
         by,
         span,

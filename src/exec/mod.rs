@@ -56,6 +56,8 @@ pub struct ExecCtx<'a> {
     pub prefilter: bool,
     /// Bytes held by blocking operators now (estimated).
     held: std::cell::Cell<usize>,
+    /// Shared things (lookup tables) already counted in `held`, by key.
+    held_once: RefCell<std::collections::HashSet<String>>,
 }
 
 impl<'a> ExecCtx<'a> {
@@ -69,6 +71,7 @@ impl<'a> ExecCtx<'a> {
             read_stats: RefCell::new(None),
             prefilter: true,
             held: std::cell::Cell::new(0),
+            held_once: RefCell::new(std::collections::HashSet::new()),
         }
     }
 
@@ -81,13 +84,22 @@ impl<'a> ExecCtx<'a> {
                 crate::diag::Kind::Runtime,
                 "tripline::limit::memory",
                 format!(
-                    "blocking operators (stats, sort, join, …) hold more than {} MiB",
+                    "blocking operators and lookup tables (stats, sort, join, lookup, …) hold more than {} MiB",
                     self.limits.memory >> 20
                 ),
             )
             .help("raise the budget with `--max-memory <MiB>`, or narrow the search so fewer rows or groups are held"));
         }
         Ok(())
+    }
+
+    /// Account once per run for something shared by several operators (a lookup table used
+    /// by many rules counts once); an error past `--max-memory`.
+    pub fn hold_once(&self, key: &str, bytes: usize) -> Result<(), Diag> {
+        if !self.held_once.borrow_mut().insert(key.to_string()) {
+            return Ok(());
+        }
+        self.hold(bytes)
     }
 
     /// Give back what [`ExecCtx::hold`] took.

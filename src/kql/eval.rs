@@ -45,6 +45,9 @@ impl Matcher for KqlMatcher {
     fn show(&self) -> String {
         format!("kql {}", self.node.show())
     }
+    fn literals(&self) -> Vec<Vec<String>> {
+        self.node.literals()
+    }
 }
 
 impl KqlMatcher {
@@ -396,6 +399,47 @@ fn json_bool(v: &Json) -> Option<bool> {
 }
 
 impl Node {
+    /// Prefilter clauses: literals every matching document's raw text contains, ignoring
+    /// ASCII case. A keyword term's value and a text query's tokens qualify (tokens are
+    /// pieces of the lower-cased value, and keyword values are whole values); negations,
+    /// patterns, ranges, numbers, dates, ips and dynamic field names give nothing.
+    fn literals(&self) -> Vec<Vec<String>> {
+        use crate::plan::prefilter::usable;
+        match self {
+            Node::And(ns) => ns.iter().flat_map(Node::literals).collect(),
+            Node::Or(ns) => {
+                let mut union = Vec::new();
+                for n in ns {
+                    match n.literals().into_iter().next() {
+                        Some(c) => union.extend(c),
+                        None => return Vec::new(),
+                    }
+                }
+                union.sort();
+                union.dedup();
+                if union.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![union]
+                }
+            }
+            Node::Nested { inner, .. } => inner.literals(),
+            Node::Field { test, .. } => match test {
+                Test::KwEq(v, _) if usable(v) => vec![vec![v.to_ascii_lowercase()]],
+                Test::TextAny(_, toks) if !toks.is_empty() && toks.iter().all(|t| usable(t)) => {
+                    vec![toks.iter().map(|t| t.to_ascii_lowercase()).collect()]
+                }
+                Test::TextPhrase(_, toks) => toks
+                    .iter()
+                    .filter(|t| usable(t))
+                    .map(|t| vec![t.to_ascii_lowercase()])
+                    .collect(),
+                _ => Vec::new(),
+            },
+            Node::All | Node::None | Node::Not(_) | Node::Dynamic(_) => Vec::new(),
+        }
+    }
+
     fn eval(&self, scope: &Json, ctx: &Ctx) -> bool {
         match self {
             Node::All => true,

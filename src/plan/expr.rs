@@ -257,6 +257,16 @@ fn pcre_braces(pat: &str) -> String {
                     out.push(n);
                 }
                 i += 2;
+                // `\x{202E}`, `\p{L}`, `\P{L}`: the braces belong to the escape.
+                if matches!(chars.get(i - 1), Some('x' | 'p' | 'P')) && chars.get(i) == Some(&'{') {
+                    while let Some(&b) = chars.get(i) {
+                        out.push(b);
+                        i += 1;
+                        if b == '}' {
+                            break;
+                        }
+                    }
+                }
                 continue;
             }
             '[' if !in_class => in_class = true,
@@ -605,6 +615,10 @@ mod tests {
         assert_eq!(pcre_braces("a{2,3}b{4}"), "a{2,3}b{4}");
         assert_eq!(pcre_braces("[{]x\\{"), "[{]x\\{");
         assert!(compile_regex("(?i)({|%7b)(main|sys)").is_ok());
+        // Braces of `\x{…}` and `\p{…}` are part of the escape, not literals.
+        assert_eq!(pcre_braces("\\x{202E}{"), "\\x{202E}\\{");
+        assert!(compile_regex("\\x{202E}").is_ok_and(|r| r.is_match("a\u{202E}b")));
+        assert!(compile_regex("^\\p{Lu}").is_ok_and(|r| r.is_match("Ü")));
     }
 
     #[test]

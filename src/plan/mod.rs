@@ -85,6 +85,13 @@ pub trait Operator {
     }
 }
 
+/// What planning may consult besides the query: the lookup tables of the run.
+#[derive(Debug, Default, Clone)]
+pub struct Env {
+    /// The lookup folders' definitions and tables.
+    pub lookups: std::sync::Arc<crate::lookup::Lookups>,
+}
+
 /// Lowering context: what a command's lowering may need.
 pub struct Lower<'a> {
     /// The command.
@@ -93,6 +100,8 @@ pub struct Lower<'a> {
     pub index: usize,
     /// The whole (expanded) query text that spans point into.
     pub text: &'a str,
+    /// Lookups and other run-wide inputs.
+    pub env: &'a Env,
 }
 
 impl Lower<'_> {
@@ -100,22 +109,27 @@ impl Lower<'_> {
     pub fn error(&self, span: Span, code: &'static str, message: impl Into<String>) -> Diag {
         Diag::error(Kind::Invalid, code, message).at(span)
     }
+
+    /// Lower a subsearch of this command (same text and environment).
+    pub fn sub(&self, q: &Query) -> Result<Plan, Diag> {
+        lower(q, self.text, self.env)
+    }
 }
 
 /// Lower a parsed query into a plan. `text` is the text `q` was parsed from. Returns the
 /// first problem; [`lower_all`] returns every one.
-pub fn lower(q: &Query, text: &str) -> Result<Plan, Diag> {
-    lower_all(q, text).map_err(|mut all| all.remove(0))
+pub fn lower(q: &Query, text: &str, env: &Env) -> Result<Plan, Diag> {
+    lower_all(q, text, env).map_err(|mut all| all.remove(0))
 }
 
 /// Lower a parsed query, reporting a problem for every command that has one (the `Err`
 /// vector is never empty).
-pub fn lower_all(q: &Query, text: &str) -> Result<Plan, Vec<Diag>> {
+pub fn lower_all(q: &Query, text: &str, env: &Env) -> Result<Plan, Vec<Diag>> {
     let mut errors = Vec::new();
     let mut commands = q.commands.iter().enumerate();
     let source = match commands.next() {
         None => Some(Source::Scan(Pred::True)),
-        Some((_, first)) if first.name == "search" => match scan_pred(first, text) {
+        Some((_, first)) if first.name == "search" => match scan_pred(first, text, env) {
             Ok(p) => Some(Source::Scan(p)),
             Err(d) => {
                 errors.push(d);
@@ -141,6 +155,7 @@ pub fn lower_all(q: &Query, text: &str) -> Result<Plan, Vec<Diag>> {
                     cmd: first,
                     index: i,
                     text,
+                    env,
                 }) {
                     Ok(step) => Some(Source::Generate(step)),
                     Err(d) => {
@@ -157,6 +172,7 @@ pub fn lower_all(q: &Query, text: &str) -> Result<Plan, Vec<Diag>> {
             cmd,
             index: i,
             text,
+            env,
         }) {
             Ok(s) => steps.push(s),
             Err(d) => errors.push(d),
@@ -168,9 +184,9 @@ pub fn lower_all(q: &Query, text: &str) -> Result<Plan, Vec<Diag>> {
     }
 }
 
-fn scan_pred(cmd: &Command, text: &str) -> Result<Pred, Diag> {
+fn scan_pred(cmd: &Command, text: &str, env: &Env) -> Result<Pred, Diag> {
     match &cmd.args {
-        Args::Search(Some(e)) => search::compile(e, &mut |q| lower(q, text)),
+        Args::Search(Some(e)) => search::compile(e, &mut |q| lower(q, text, env)),
         _ => Ok(Pred::True),
     }
 }

@@ -32,7 +32,9 @@ const META: &[&str] = &[
     "linecount",
 ];
 
-fn usable(lit: &str) -> bool {
+/// Can this literal be searched for in raw JSON text? (ASCII, no character JSON may escape,
+/// at least 3 bytes, not a number.)
+pub fn usable(lit: &str) -> bool {
     lit.len() >= 3
         && lit
             .bytes()
@@ -80,6 +82,7 @@ fn clauses(p: &Pred) -> Vec<Vec<String>> {
         Pred::Term(t) => best_piece(&t.text)
             .map(|l| vec![vec![l]])
             .unwrap_or_default(),
+        Pred::Custom(m) => m.literals(),
         _ => Vec::new(),
     }
 }

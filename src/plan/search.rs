@@ -58,6 +58,12 @@ pub trait Matcher: std::fmt::Debug + Send + Sync {
     fn matches(&self, rec: &Record) -> bool;
     /// One line for `explain`.
     fn show(&self) -> String;
+    /// Prefilter clauses (see [`crate::plan::prefilter`]): literals, lower-case ASCII, that
+    /// the raw text of every matching event contains — every clause met by one of its
+    /// literals. Only literals [`crate::plan::prefilter::usable`] accepts. Default: none.
+    fn literals(&self) -> Vec<Vec<String>> {
+        Vec::new()
+    }
 }
 
 /// The right-hand side of `field op value`.

@@ -1,5 +1,5 @@
-//! All YAML loading (stage: load): rules, macro files, the sourcetype table and dataset
-//! manifests. No other module reads YAML.
+//! All YAML loading (stage: load): rules, macro files, the sourcetype table, dataset
+//! manifests and lookup definitions. No other module reads YAML.
 
 use super::Rule;
 use crate::diag::{Diag, Kind};
@@ -57,7 +57,7 @@ fn search_line(text: &str) -> Option<(usize, usize, bool)> {
 }
 
 /// Rule files under the given paths: files as given, folders searched for `*.yml`/`*.yaml`
-/// (except `macros.yml` and `sourcetypes.yml`), in name order.
+/// (except `macros.yml`, `sourcetypes.yml` and `lookups/` folders), in name order.
 pub fn rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diag> {
     let mut out = Vec::new();
     for p in paths {
@@ -78,7 +78,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Diag> {
     for entry in std::fs::read_dir(dir).map_err(|e| io_err(dir, &e))? {
         let path = entry.map_err(|e| io_err(dir, &e))?.path();
         if path.is_dir() {
-            walk(&path, out)?;
+            // A `lookups/` folder beside the rules holds lookup definitions, not rules.
+            if path.file_name().and_then(|n| n.to_str()) != Some("lookups") {
+                walk(&path, out)?;
+            }
         } else if is_yaml(&path) {
             let name = path
                 .file_name()
@@ -336,4 +339,50 @@ pub fn field_types_value(
         out.push((field, spec));
     }
     Ok(out)
+}
+
+/// Load one lookup definition (security_content's `lookups/*.yml`): `name` (required),
+/// `filename` or `collection`, `external_cmd`, `time_field`, and the matching rules `match_type`,
+/// `case_sensitive_match`, `min_matches`, `max_matches`, `default_match`, kept as text for
+/// `src/lookup` to check. Other keys (`description`, `fields_list`, …) are ignored.
+pub fn lookup_definition(path: &Path) -> Result<crate::lookup::Definition, Diag> {
+    let text = read(path)?;
+    let doc: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| yaml_err(path, &e))?;
+    let serde_yaml::Value::Mapping(map) = doc else {
+        return Err(Diag::error(
+            Kind::Invalid,
+            "tripline::lookup::definition",
+            format!(
+                "lookup definition `{}` is not a mapping of keys",
+                path.display()
+            ),
+        ));
+    };
+    let get = |key: &str| {
+        map.get(key)
+            .filter(|v| !v.is_null())
+            .map(scalar_text)
+            .map(|s| s.trim_end_matches(['\r', '\n']).to_string())
+    };
+    let Some(name) = get("name").filter(|n| !n.trim().is_empty()) else {
+        return Err(Diag::error(
+            Kind::Invalid,
+            "tripline::lookup::definition",
+            format!("lookup definition `{}` has no `name`", path.display()),
+        )
+        .help("a definition names its lookup: `name: my_lookup`, `filename: my_lookup.csv`"));
+    };
+    Ok(crate::lookup::Definition {
+        name: name.trim().to_string(),
+        file: path.to_path_buf(),
+        filename: get("filename"),
+        collection: get("collection"),
+        external_cmd: get("external_cmd"),
+        time_field: get("time_field"),
+        match_type: get("match_type"),
+        case_sensitive_match: get("case_sensitive_match"),
+        min_matches: get("min_matches"),
+        max_matches: get("max_matches"),
+        default_match: get("default_match"),
+    })
 }

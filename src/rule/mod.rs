@@ -168,10 +168,11 @@ pub fn compile_rule(
     rule: &Rule,
     macros: &MacroSet,
     types: &crate::kql::FieldTypes,
+    env: &plan::Env,
 ) -> Result<Compiled, Vec<Diag>> {
     let search = rule.search.as_deref().unwrap_or_default();
     if !rule.is_kql() {
-        return compile_all(search, macros);
+        return compile_all_in(search, macros, env);
     }
     let mut types = types.clone();
     if let Some(v) = rule.extra.get("field_types") {
@@ -207,16 +208,30 @@ pub fn compile_rule(
     })
 }
 
-/// Expand, parse and plan an SPL query. Diagnostic spans point into `query` (into the macro
-/// reference when the problem lies in a macro's expansion, whose text is then quoted in the
-/// message).
+/// Expand, parse and plan an SPL query, without lookup tables. Diagnostic spans point into
+/// `query` (into the macro reference when the problem lies in a macro's expansion, whose text
+/// is then quoted in the message).
 pub fn compile(query: &str, macros: &MacroSet) -> Result<Compiled, Diag> {
-    compile_all(query, macros).map_err(|mut all| all.remove(0))
+    compile_in(query, macros, &plan::Env::default())
+}
+
+/// Like [`compile`], with the lookups (and other run-wide inputs) of `env`.
+pub fn compile_in(query: &str, macros: &MacroSet, env: &plan::Env) -> Result<Compiled, Diag> {
+    compile_all_in(query, macros, env).map_err(|mut all| all.remove(0))
 }
 
 /// Like [`compile`], but reports a problem for every command that has one (the `Err` vector
 /// is never empty).
 pub fn compile_all(query: &str, macros: &MacroSet) -> Result<Compiled, Vec<Diag>> {
+    compile_all_in(query, macros, &plan::Env::default())
+}
+
+/// Like [`compile_all`], with the lookups (and other run-wide inputs) of `env`.
+pub fn compile_all_in(
+    query: &str,
+    macros: &MacroSet,
+    env: &plan::Env,
+) -> Result<Compiled, Vec<Diag>> {
     let expanded = macros::expand(query, macros).map_err(|e| {
         let mut d = crate::diag::from_diagnostic(&e, Kind::Invalid);
         if d.code.starts_with("tripline::parse::") {
@@ -246,7 +261,7 @@ pub fn compile_all(query: &str, macros: &MacroSet) -> Result<Compiled, Vec<Diag>
         d
     };
     let ast = parse_query(&text).map_err(|d| vec![map_back(d)])?;
-    let plan = plan::lower_all(&ast, &text)
+    let plan = plan::lower_all(&ast, &text, env)
         .map_err(|all| all.into_iter().map(map_back).collect::<Vec<_>>())?;
     Ok(Compiled {
         expanded: text,

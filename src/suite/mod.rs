@@ -29,6 +29,10 @@ pub struct Options {
     pub attack_data: Option<PathBuf>,
     /// Search time (`now()`), epoch seconds.
     pub now: Option<f64>,
+    /// Field types KQL rules are compiled against (`None`: the bundled ECS schema).
+    pub field_types: Option<crate::kql::FieldTypes>,
+    /// Lookups the rules may use.
+    pub env: std::sync::Arc<crate::plan::Env>,
 }
 
 /// How a test ended.
@@ -279,7 +283,26 @@ pub fn run_rule(
         _ => Vec::new(),
     };
     let mut out = Vec::new();
-    let compiled = rule.search.as_deref().map(|s| rule::compile(s, macros));
+    let bundled;
+    let types = match &opts.field_types {
+        Some(t) => t,
+        None => {
+            bundled = crate::kql::FieldTypes::bundled();
+            &bundled
+        }
+    };
+    // SPL or KQL, with the rule's index patterns and timestamp_override, as `run` does.
+    let compiled = rule.search.as_ref().map(|_| {
+        rule::compile_rule(rule, macros, types, &opts.env).map_err(|all| {
+            all.into_iter().next().unwrap_or_else(|| {
+                Diag::error(
+                    Kind::Invalid,
+                    "tripline::rule::compile",
+                    "the rule does not compile",
+                )
+            })
+        })
+    });
     for (i, t) in tests.iter().enumerate() {
         let test_name = t
             .get("name")

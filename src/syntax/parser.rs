@@ -25,7 +25,8 @@ pub enum ArgShape {
     Stats,
     /// Generic tokens.
     Generic,
-    /// Generic tokens; `[ … ]` is a template, not a subsearch.
+    /// Generic tokens; `[ … ]` is a template or a sub-pipeline, not a subsearch (the command
+    /// parses it itself).
     Template,
 }
 
@@ -38,7 +39,7 @@ pub fn shape_of(name: &str) -> ArgShape {
         "stats" | "eventstats" | "streamstats" | "chart" | "timechart" | "sistats" => {
             ArgShape::Stats
         }
-        "foreach" | "map" => ArgShape::Template,
+        "foreach" | "map" | "appendpipe" => ArgShape::Template,
         _ => ArgShape::Generic,
     }
 }
@@ -52,36 +53,73 @@ pub const MAX_DEPTH: usize = 128;
 /// Parse a whole query.
 pub fn parse_query(text: &str) -> Result<Query, Diag> {
     lexical_check(text, 0)?;
-    with_big_stack(|| parse_at(text, 0, 0))
+    let text = text.to_owned();
+    with_big_stack(move || parse_at(&text, 0, 0))
 }
 
 /// Stack for the parser: the grammar is recursive and pest's frames are large (notably in
 /// debug builds), so parsing runs on a thread of its own with room for [`MAX_DEPTH`] levels.
 const PARSER_STACK: usize = 256 << 20;
 
-fn with_big_stack<T: Send>(f: impl FnOnce() -> Result<T, Diag> + Send) -> Result<T, Diag> {
-    std::thread::scope(|s| {
-        match std::thread::Builder::new()
+type Job = Box<dyn FnOnce() + Send>;
+
+thread_local! {
+    /// This thread's parser thread (started on first use, ended with this thread).
+    static PARSER: std::cell::RefCell<Option<std::sync::mpsc::Sender<Job>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Run `f` on this thread's parser thread, which has a [`PARSER_STACK`] stack. The thread is
+/// kept for later parses: starting one per parse made the kernel zero a fresh stack page each
+/// time, most of the time `check` took over a large corpus. If a parse fails hard, the
+/// thread ends and the next parse starts a new one.
+fn with_big_stack<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, Diag> + Send + 'static,
+) -> Result<T, Diag> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    let job: Job = Box::new(move || {
+        // The caller may have gone; nothing to report then.
+        let _ = tx.send(f());
+    });
+    PARSER.with(|slot| -> Result<(), Diag> {
+        let mut slot = slot.borrow_mut();
+        let job = match slot.as_ref() {
+            Some(s) => match s.send(job) {
+                Ok(()) => return Ok(()),
+                Err(std::sync::mpsc::SendError(job)) => job,
+            },
+            None => job,
+        };
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        std::thread::Builder::new()
             .name("tripline-parser".into())
             .stack_size(PARSER_STACK)
-            .spawn_scoped(s, f)
-        {
-            Ok(handle) => handle
-                .join()
-                .unwrap_or_else(|_| Err(internal("the parser failed", 0))),
-            Err(e) => Err(Diag::error(
-                Kind::Io,
-                "tripline::parse::thread",
-                format!("cannot start the parser thread: {e}"),
-            )),
-        }
-    })
+            .spawn(move || {
+                while let Ok(job) = queue.recv() {
+                    job();
+                }
+            })
+            .map_err(|e| {
+                Diag::error(
+                    Kind::Io,
+                    "tripline::parse::thread",
+                    format!("cannot start the parser thread: {e}"),
+                )
+            })?;
+        jobs.send(job)
+            .map_err(|_| internal("the parser thread ended", 0))?;
+        *slot = Some(jobs);
+        Ok(())
+    })?;
+    rx.recv()
+        .unwrap_or_else(|_| Err(internal("the parser failed", 0)))
 }
 
 /// Parse one expression (e.g. `head (x > 5)`), with `offset` added to spans.
 pub fn parse_expr(text: &str, offset: usize) -> Result<Expr, Diag> {
     lexical_check(text, offset)?;
-    with_big_stack(|| parse_expr_here(text, offset))
+    let text = text.to_owned();
+    with_big_stack(move || parse_expr_here(&text, offset))
 }
 
 fn parse_expr_here(text: &str, offset: usize) -> Result<Expr, Diag> {
@@ -96,13 +134,15 @@ fn parse_expr_here(text: &str, offset: usize) -> Result<Expr, Diag> {
 /// Parse stats-shaped arguments on their own (e.g. the aggregations of `tstats`).
 pub fn parse_stats(text: &str, offset: usize) -> Result<StatsArgs, Diag> {
     lexical_check(text, offset)?;
-    with_big_stack(|| stats_args(text, offset))
+    let text = text.to_owned();
+    with_big_stack(move || stats_args(&text, offset))
 }
 
 /// Parse search terms on their own (e.g. `inputlookup … where <search>`).
 pub fn parse_search(text: &str, offset: usize) -> Result<Option<SearchExpr>, Diag> {
     lexical_check(text, offset)?;
-    with_big_stack(|| search_args(text, offset, 0))
+    let text = text.to_owned();
+    with_big_stack(move || search_args(&text, offset, 0))
 }
 
 fn internal(msg: &str, offset: usize) -> Diag {
@@ -469,9 +509,17 @@ fn eval_args(text: &str, offset: usize) -> Result<Vec<Assign>, Diag> {
         let trimmed = raw.trim();
         let lead = raw.len() - raw.trim_start().len();
         let start = lhs.as_span().start() + offset + lead;
+        // `eval "a b"=…` and `eval 'a.b'=…` both name the field without its quotes (single
+        // quotes are how field names are quoted everywhere else in eval).
         let name = match trimmed.strip_prefix('"').and_then(|x| x.strip_suffix('"')) {
             Some(q) => unescape_eval(q),
-            None => trimmed.to_string(),
+            None => match trimmed
+                .strip_prefix('\'')
+                .and_then(|x| x.strip_suffix('\''))
+            {
+                Some(q) if trimmed.len() >= 2 => q.to_string(),
+                _ => trimmed.to_string(),
+            },
         };
         out.push(Assign {
             name,
