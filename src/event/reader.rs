@@ -175,6 +175,7 @@ impl Dataset {
         let use_filter =
             !self.cfg.strict && !prefilters.is_empty() && prefilters.iter().all(|p| !p.is_empty());
         let prefilters: &[&Prefilter] = if use_filter { prefilters } else { &[] };
+        let literals = crate::plan::prefilter::LiteralSet::new(prefilters);
         let mut stats = ReadStats::default();
         let observer = self.cfg.observer.as_deref();
         if let Some(o) = observer {
@@ -191,6 +192,7 @@ impl Dataset {
             let mut ctx = FileCtx {
                 parse: Parse {
                     prefilters,
+                    literals: &literals,
                     origin,
                     meta,
                     rule: rule.as_ref(),
@@ -298,6 +300,8 @@ pub const DEFAULT_MAX_LINE: usize = 64 << 20;
 struct Parse<'a> {
     /// A line is parsed when any of these lets it through (all when empty).
     prefilters: &'a [&'a Prefilter],
+    /// The prefilters' first literals, searched in one pass per chunk.
+    literals: &'a crate::plan::prefilter::LiteralSet,
     origin: Arc<str>,
     meta: Arc<Meta>,
     rule: Option<&'a TimeRule>,
@@ -517,9 +521,39 @@ impl FileCtx<'_> {
     fn process(&mut self, buf: &[u8], lines: &[(usize, usize, usize)]) -> Result<(), Diag> {
         use rayon::prelude::*;
         let parse = &self.parse;
-        let outcomes: Vec<Outcome> = lines
+        // The prefilter runs over the whole chunk first; only its candidate lines are parsed
+        // (in parallel), the others are skipped (or blank) without work of their own.
+        let spans: Vec<(usize, usize)> = lines.iter().map(|&(_, s, e)| (s, e)).collect();
+        let candidate =
+            crate::plan::prefilter::candidates(parse.prefilters, parse.literals, buf, &spans);
+        let todo: Vec<(usize, usize, usize)> = lines
+            .iter()
+            .zip(&candidate)
+            .filter(|(_, c)| **c)
+            .map(|(l, _)| *l)
+            .collect();
+        let mut parsed = todo
             .par_iter()
             .map(|&(n, s, e)| parse.line(trim_line(buf.get(s..e).unwrap_or_default()), n))
+            .collect::<Vec<Outcome>>()
+            .into_iter();
+        let outcomes: Vec<Outcome> = lines
+            .iter()
+            .zip(&candidate)
+            .map(|(&(_, s, e), c)| {
+                if *c {
+                    parsed.next().unwrap_or(Outcome::Blank)
+                } else if buf
+                    .get(s..e)
+                    .unwrap_or_default()
+                    .iter()
+                    .all(u8::is_ascii_whitespace)
+                {
+                    Outcome::Blank
+                } else {
+                    Outcome::Skipped
+                }
+            })
             .collect();
         for o in outcomes {
             self.account(o)?;
