@@ -5,6 +5,7 @@
 //! counted, reported with file:line, and skipped — or fatal with `strict`. The accounting always
 //! closes: `read = parsed + malformed`.
 
+use super::project::Projection;
 use super::{Event, FieldPath, Meta};
 use crate::diag::{Diag, Kind};
 use crate::plan::prefilter::Prefilter;
@@ -160,15 +161,18 @@ impl Dataset {
         sink: &mut dyn FnMut(Arc<Event>) -> Result<(), Diag>,
     ) -> Result<ReadStats, Diag> {
         let filters: Vec<&Prefilter> = prefilter.into_iter().collect();
-        self.scan_many(&filters, &|e| u64::from(keep(e)), &mut |e, _| sink(e))
+        self.scan_many(&filters, None, &|e| u64::from(keep(e)), &mut |e, _| sink(e))
     }
 
     /// One pass for several consumers (up to 64): a line is parsed when any of `prefilters`
     /// lets it through (all lines when the list is empty or one of them is empty); `keep`
     /// returns a bit per consumer that wants the event; `sink` gets events with a non-zero mask.
+    /// With `fields`, events are parsed with only the top-level keys those fields (and the
+    /// input's time field) are looked up in ([`Projection`]); without, whole.
     pub fn scan_many(
         &self,
         prefilters: &[&Prefilter],
+        fields: Option<&[String]>,
         keep: &(dyn Fn(&Arc<Event>) -> u64 + Sync),
         sink: &mut dyn FnMut(Arc<Event>, u64) -> Result<(), Diag>,
     ) -> Result<ReadStats, Diag> {
@@ -184,6 +188,15 @@ impl Dataset {
         for input in &self.inputs {
             let meta = Arc::new(input.meta.clone());
             let rule = self.time_rule(&meta);
+            let project = fields.map(|names| {
+                let mut p = Projection::new(names.iter().map(String::as_str));
+                // `_time` comes from the document too.
+                match &rule {
+                    Some(r) => r.path.top_keys().into_iter().for_each(|k| p.add(k)),
+                    None => DEFAULT_TIME_KEYS.iter().for_each(|k| p.add(k.to_string())),
+                }
+                p
+            });
             let origin: Arc<str> = match &input.path {
                 InputPath::File(p) => Arc::from(p.display().to_string()),
                 InputPath::Stdin => Arc::from("-"),
@@ -196,6 +209,7 @@ impl Dataset {
                     origin,
                     meta,
                     rule: rule.as_ref(),
+                    project: project.as_ref(),
                     keep,
                 },
                 strict: self.cfg.strict,
@@ -305,6 +319,8 @@ struct Parse<'a> {
     origin: Arc<str>,
     meta: Arc<Meta>,
     rule: Option<&'a TimeRule>,
+    /// Parse only these top-level keys (all when `None`).
+    project: Option<&'a Projection>,
     keep: &'a (dyn Fn(&Arc<Event>) -> u64 + Sync),
 }
 
@@ -339,13 +355,15 @@ impl Parse<'_> {
     }
 
     fn text(&self, text: &str, line: usize) -> Outcome {
-        let doc: Json = match serde_json::from_str(text) {
-            Ok(d) => d,
+        let parsed = match self.project {
+            Some(p) => p.parse(text),
+            None => serde_json::from_str::<Json>(text).map(|d| d.is_object().then_some(d)),
+        };
+        let doc = match parsed {
+            Ok(Some(d)) => d,
+            Ok(None) => return Outcome::Malformed(line, "not a JSON object".to_string()),
             Err(e) => return Outcome::Malformed(line, format!("malformed JSON: {e}")),
         };
-        if !doc.is_object() {
-            return Outcome::Malformed(line, "not a JSON object".to_string());
-        }
         let time = match self.rule {
             Some(r) => event_time(r, &doc),
             None => default_time(&doc),
@@ -679,17 +697,14 @@ impl FileCtx<'_> {
 
 /// Read until `buf` has grown by `want` bytes or the input ends; true at the end.
 fn fill(reader: &mut dyn Read, buf: &mut Vec<u8>, want: usize, origin: &str) -> Result<bool, Diag> {
-    let target = buf.len() + want;
-    let mut chunk = vec![0u8; 1 << 16];
-    while buf.len() < target {
-        match reader.read(&mut chunk) {
-            Ok(0) => return Ok(true),
-            Ok(n) => buf.extend_from_slice(chunk.get(..n).unwrap_or_default()),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(io_error(origin, &format!("read failed: {e}"))),
-        }
+    // Straight into `buf`'s spare room (no intermediate copy); `read_to_end` retries
+    // interrupted reads and keeps what was read before an error.
+    let before = buf.len();
+    buf.reserve(want);
+    match Read::take(&mut *reader, want as u64).read_to_end(buf) {
+        Ok(_) => Ok(buf.len() - before < want),
+        Err(e) => Err(io_error(origin, &format!("read failed: {e}"))),
     }
-    Ok(false)
 }
 
 fn trim_line(line: &[u8]) -> &[u8] {
@@ -723,10 +738,13 @@ fn epoch_number(n: f64) -> f64 {
     if n.abs() >= 1e12 { n / 1000.0 } else { n }
 }
 
+/// Where `_time` is found without a sourcetype rule, in order.
+const DEFAULT_TIME_KEYS: [&str; 3] = ["_time", "@timestamp", "timestamp"];
+
 /// Without a sourcetype rule: a top-level `_time` (epoch or timestamp), else `@timestamp`,
 /// else `timestamp`.
 fn default_time(doc: &Json) -> Option<f64> {
-    for key in ["_time", "@timestamp", "timestamp"] {
+    for key in DEFAULT_TIME_KEYS {
         match doc.get(key) {
             Some(Json::Number(n)) => return n.as_f64().map(epoch_number),
             Some(Json::String(s)) => {
