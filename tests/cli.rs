@@ -291,3 +291,49 @@ fn send_and_hard_delete_rule_matches_expected_rows() {
         assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
     }
 }
+
+/// The progress line (docs/cli.md): never on stdout; silent when stderr is not a terminal (as
+/// here, where stderr is a pipe); drawn on stderr with `--progress`, and erased before the
+/// summary; `--no-progress` given last wins. The results are the same either way.
+#[test]
+fn progress_line_is_silent_unless_stderr_is_a_terminal_or_asked_for() {
+    let args = [
+        "run",
+        "rules/o365_pst_export_alert.yml",
+        "--data",
+        "tests/data/o365_pst_export/o365_pst_export.json",
+        "--sourcetype",
+        "o365:management:activity",
+        "--format",
+        "ndjson",
+    ];
+    let run = |extra: &[&str]| {
+        tripline()
+            .current_dir(root())
+            .args(args)
+            .args(extra)
+            .output()
+            .expect("runs")
+    };
+    let quiet = run(&[]);
+    let shown = run(&["--progress"]);
+    let off = run(&["--progress", "--no-progress"]);
+    assert!(quiet.status.success() && shown.status.success() && off.status.success());
+    assert_eq!(quiet.stdout, shown.stdout);
+    assert_eq!(quiet.stdout, off.stdout);
+    assert!(!String::from_utf8_lossy(&shown.stdout).contains('\r'));
+    let q = String::from_utf8_lossy(&quiet.stderr);
+    assert!(!q.contains('\r') && !q.contains('\x1b'), "{q:?}");
+    assert_eq!(quiet.stderr, off.stderr);
+    // The file has 2,008,478 bytes in 1,557 lines: the pass ends with the full bar, then the
+    // line is erased and the summary follows.
+    let s = String::from_utf8_lossy(&shown.stderr);
+    assert!(
+        s.contains("\r\x1b[2Ktripline: [####################] 100% of 2.0 MB, 1,557 events, "),
+        "{s:?}"
+    );
+    assert!(
+        s.contains("\r\x1b[2Ktripline: 1557 events read: 106 parsed"),
+        "{s:?}"
+    );
+}

@@ -113,7 +113,17 @@ fn prefilter_never_changes_results() {
     );
     let macros = MacroSet::new();
     let queries: Vec<String> = (0..80)
-        .map(|_| format!("{} | stats count by Operation", query(&mut rng)))
+        .map(|i| {
+            // Different tails read different fields, so the projection (only the fields a
+            // plan reads are parsed) is exercised along with the prefilter.
+            let tail = [
+                "stats count by Operation",
+                "stats values(Item.Subject) as s, max(n) as m by Name",
+                "eval k=lower('tags{}') | stats count by k",
+                "table Operation, Item.Subject",
+            ][i % 4];
+            format!("{} | {tail}", query(&mut rng))
+        })
         .collect();
     let compiled: Vec<_> = queries
         .iter()

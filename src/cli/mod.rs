@@ -3,6 +3,7 @@
 //! Exit codes: 0 ok, 1 rule or test failures, 2 invalid rule or usage, 3 I/O error.
 
 mod output;
+mod progress;
 
 use crate::diag::{Diag, Kind};
 use crate::event::{Dataset, Input, InputPath, Meta, ReadConfig, Sourcetypes, reader::expand_path};
@@ -170,6 +171,13 @@ struct DataArgs {
     /// Rows a `join` subsearch may return (Splunk's default 50,000); past it tripline warns.
     #[arg(long, default_value_t = 50_000)]
     join_max_rows: usize,
+    /// Show a progress line on stderr (bytes, events, throughput) even when stderr is not a
+    /// terminal; by default it is shown only on a terminal.
+    #[arg(long, overrides_with = "no_progress")]
+    progress: bool,
+    /// Never show the progress line.
+    #[arg(long, overrides_with = "progress")]
+    no_progress: bool,
     #[command(flatten)]
     lookups: LookupArgs,
 }
@@ -456,12 +464,23 @@ fn build_dataset(a: &DataArgs, rules: &[PathBuf]) -> Result<(Dataset, EvalCtx), 
             .num_threads(n.max(1))
             .build_global();
     }
+    // The progress line: on a terminal unless --no-progress, anywhere with --progress.
+    let observer: Option<std::sync::Arc<dyn crate::event::reader::Observer>> = if a.no_progress {
+        None
+    } else if a.progress {
+        Some(std::sync::Arc::new(progress::Progress::new(true)))
+    } else if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        Some(std::sync::Arc::new(progress::Progress::new(false)))
+    } else {
+        None
+    };
     let cfg = ReadConfig {
         strict: a.strict,
         zone,
         time_field: a.time_field.clone(),
         sourcetypes,
         max_line: a.max_line_bytes,
+        observer,
     };
     Ok((Dataset::new(inputs, cfg), eval))
 }

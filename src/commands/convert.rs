@@ -153,6 +153,18 @@ impl Step for Convert {
         }
         input
     }
+    fn reads(&self) -> crate::plan::Reads {
+        let names: Vec<String> = self
+            .convs
+            .iter()
+            .map(|c| c.field.name().to_string())
+            .collect();
+        if names.iter().any(|n| n.contains('*')) {
+            crate::plan::Reads::All
+        } else {
+            crate::plan::Reads::Fields(names)
+        }
+    }
     fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
         Ok(Box::new(self))
     }

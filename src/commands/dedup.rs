@@ -183,6 +183,15 @@ impl Step for Dedup {
         }
         out
     }
+    fn reads(&self) -> crate::plan::Reads {
+        let names = self
+            .fields
+            .iter()
+            .chain(self.sortby.iter().map(|(f, _)| f))
+            .map(|f| f.name().to_string())
+            .collect();
+        crate::plan::Reads::Fields(names)
+    }
     fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
         Ok(Box::new(DedupOp {
             spec: self,

@@ -85,6 +85,16 @@ impl Step for Eval {
         }
         input
     }
+    fn reads(&self) -> crate::plan::Reads {
+        let mut names = Vec::new();
+        for (t, e) in &self.assigns {
+            if let Target::Dynamic(f) = t {
+                names.push(f.name().to_string());
+            }
+            e.fields(&mut names);
+        }
+        crate::plan::Reads::Fields(names)
+    }
     fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
         Ok(Box::new(self))
     }

@@ -88,6 +88,13 @@ impl Step for Fields {
             (Fields::Open(_), false) => Fields::Known(self.names.clone()),
         }
     }
+    fn reads(&self) -> crate::plan::Reads {
+        if self.remove || self.names.iter().any(|n| n.contains('*')) {
+            crate::plan::Reads::All
+        } else {
+            crate::plan::Reads::Fields(self.names.clone())
+        }
+    }
     fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
         Ok(Box::new(self))
     }

@@ -53,6 +53,14 @@ impl Step for FillNull {
         }
         input
     }
+    fn reads(&self) -> crate::plan::Reads {
+        // Without a field list every field of the results is filled.
+        if self.fields.is_empty() {
+            crate::plan::Reads::All
+        } else {
+            crate::plan::Reads::Fields(self.fields.iter().map(|f| f.name().to_string()).collect())
+        }
+    }
     fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
         Ok(Box::new(FillNullOp {
             spec: self,

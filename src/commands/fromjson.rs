@@ -71,6 +71,9 @@ impl Step for FromJson {
             Fields::Known(v) | Fields::Open(v) => Fields::Open(v),
         }
     }
+    fn reads(&self) -> crate::plan::Reads {
+        crate::plan::Reads::Fields(vec![self.field.name().to_string()])
+    }
     fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
         Ok(Box::new(self))
     }

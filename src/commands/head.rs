@@ -69,6 +69,13 @@ impl Step for Head {
             Limit::While(e) => format!("head ({})", show(e)),
         }
     }
+    fn reads(&self) -> crate::plan::Reads {
+        let mut names = Vec::new();
+        if let Limit::While(e) = &self.limit {
+            e.fields(&mut names);
+        }
+        crate::plan::Reads::Fields(names)
+    }
     fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
         Ok(Box::new(HeadOp {
             spec: self,

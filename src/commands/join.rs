@@ -176,6 +176,14 @@ impl Step for Join {
     fn subplans(&self) -> Vec<&Plan> {
         vec![&self.sub]
     }
+    fn reads(&self) -> crate::plan::Reads {
+        // Without named fields the join is on every common field.
+        if self.fields.is_empty() {
+            crate::plan::Reads::All
+        } else {
+            crate::plan::Reads::Fields(self.fields.clone())
+        }
+    }
     fn start(&self, ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
         let mut rows: Vec<_> = run(&self.sub, ctx)?
             .into_iter()

@@ -130,6 +130,16 @@ impl Step for Rename {
             }
         }
     }
+    fn reads(&self) -> crate::plan::Reads {
+        if self
+            .pairs
+            .iter()
+            .any(|(a, b)| a.contains('*') || b.contains('*'))
+        {
+            return crate::plan::Reads::All;
+        }
+        crate::plan::Reads::Fields(self.pairs.iter().map(|(a, _)| a.clone()).collect())
+    }
     fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
         Ok(Box::new(self))
     }

@@ -368,6 +368,9 @@ impl Step for Rex {
         }
         input
     }
+    fn reads(&self) -> crate::plan::Reads {
+        crate::plan::Reads::Fields(vec![self.field.name().to_string()])
+    }
     fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
         Ok(Box::new(self))
     }

@@ -37,6 +37,14 @@ impl Step for Search {
     fn subplans(&self) -> Vec<&Plan> {
         self.pred.subplans()
     }
+    fn reads(&self) -> crate::plan::Reads {
+        let mut names = Vec::new();
+        if self.pred.fields(&mut names) {
+            crate::plan::Reads::Fields(names)
+        } else {
+            crate::plan::Reads::All
+        }
+    }
     fn start(&self, ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
         let resolved = self.pred.resolve(&mut |p| run_subsearch(p, ctx))?;
         Ok(Box::new(Op {

@@ -211,6 +211,14 @@ impl Step for Sort {
             keys.join(", ")
         )
     }
+    fn reads(&self) -> crate::plan::Reads {
+        crate::plan::Reads::Fields(
+            self.keys
+                .iter()
+                .map(|k| k.field.name().to_string())
+                .collect(),
+        )
+    }
     fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
         Ok(Box::new(SortOp {
             spec: self,

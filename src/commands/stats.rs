@@ -608,6 +608,21 @@ impl Step for Stats {
             crate::plan::Fields::Known(names)
         }
     }
+    fn reads(&self) -> crate::plan::Reads {
+        let mut names: Vec<String> = self.by.iter().map(|f| f.name().to_string()).collect();
+        // earliest/latest/first/last order by `_time`
+        names.push("_time".to_string());
+        for a in &self.aggs {
+            match &a.input {
+                Input::Records => {}
+                Input::Field(f) => names.push(f.name().to_string()),
+                Input::Eval(e) => e.fields(&mut names),
+                // Which fields a wildcard matches depends on the events: parse them whole.
+                Input::Wild(_) => return crate::plan::Reads::All,
+            }
+        }
+        crate::plan::Reads::Consumes(names)
+    }
     fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
         Ok(Box::new(StatsOp {
             spec: self,

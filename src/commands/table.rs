@@ -53,6 +53,13 @@ impl Step for Table {
             crate::plan::Fields::Open(_) => crate::plan::Fields::Known(self.names.clone()),
         }
     }
+    fn reads(&self) -> crate::plan::Reads {
+        if self.names.iter().any(|n| n.contains('*')) {
+            crate::plan::Reads::All
+        } else {
+            crate::plan::Reads::Consumes(self.names.clone())
+        }
+    }
     fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
         Ok(Box::new(self))
     }

@@ -30,6 +30,11 @@ impl Step for Where {
     fn describe(&self) -> String {
         format!("where {}", show(&self.expr))
     }
+    fn reads(&self) -> crate::plan::Reads {
+        let mut names = Vec::new();
+        self.expr.fields(&mut names);
+        crate::plan::Reads::Fields(names)
+    }
     fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
         Ok(Box::new(self))
     }

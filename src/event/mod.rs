@@ -5,6 +5,7 @@
 //! [`path::FieldPath`]s; a document is never flattened to be searched.
 
 pub mod path;
+pub mod project;
 pub mod reader;
 
 use std::sync::Arc;

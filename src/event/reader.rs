@@ -5,6 +5,7 @@
 //! counted, reported with file:line, and skipped — or fatal with `strict`. The accounting always
 //! closes: `read = parsed + malformed`.
 
+use super::project::Projection;
 use super::{Event, FieldPath, Meta};
 use crate::diag::{Diag, Kind};
 use crate::plan::prefilter::Prefilter;
@@ -66,6 +67,21 @@ pub struct ReadConfig {
     /// Longest accepted line in bytes (default [`DEFAULT_MAX_LINE`]); longer lines are
     /// rejected as malformed.
     pub max_line: Option<usize>,
+    /// Told how reading goes (the CLI's progress bar); reading does not depend on it.
+    pub observer: Option<Arc<dyn Observer>>,
+}
+
+/// Follows the reading of a dataset, e.g. to draw a progress bar. Called from the thread that
+/// reads (not from the parsing threads), once per block of input and per chunk of lines, so
+/// it costs nothing per event.
+pub trait Observer: std::fmt::Debug + Send + Sync {
+    /// A pass over the inputs begins; `total` is their size in bytes when it is known (plain
+    /// files; not `.gz` or stdin).
+    fn pass(&self, total: Option<u64>);
+    /// `bytes` more bytes were read (decompressed, for `.gz`) and `events` more events seen.
+    fn advance(&self, bytes: u64, events: u64);
+    /// The pass is over.
+    fn done(&self);
 }
 
 /// What one pass over the data saw.
@@ -145,25 +161,42 @@ impl Dataset {
         sink: &mut dyn FnMut(Arc<Event>) -> Result<(), Diag>,
     ) -> Result<ReadStats, Diag> {
         let filters: Vec<&Prefilter> = prefilter.into_iter().collect();
-        self.scan_many(&filters, &|e| u64::from(keep(e)), &mut |e, _| sink(e))
+        self.scan_many(&filters, None, &|e| u64::from(keep(e)), &mut |e, _| sink(e))
     }
 
     /// One pass for several consumers (up to 64): a line is parsed when any of `prefilters`
     /// lets it through (all lines when the list is empty or one of them is empty); `keep`
     /// returns a bit per consumer that wants the event; `sink` gets events with a non-zero mask.
+    /// With `fields`, events are parsed with only the top-level keys those fields (and the
+    /// input's time field) are looked up in ([`Projection`]); without, whole.
     pub fn scan_many(
         &self,
         prefilters: &[&Prefilter],
+        fields: Option<&[String]>,
         keep: &(dyn Fn(&Arc<Event>) -> u64 + Sync),
         sink: &mut dyn FnMut(Arc<Event>, u64) -> Result<(), Diag>,
     ) -> Result<ReadStats, Diag> {
         let use_filter =
             !self.cfg.strict && !prefilters.is_empty() && prefilters.iter().all(|p| !p.is_empty());
         let prefilters: &[&Prefilter] = if use_filter { prefilters } else { &[] };
+        let literals = crate::plan::prefilter::LiteralSet::new(prefilters);
         let mut stats = ReadStats::default();
+        let observer = self.cfg.observer.as_deref();
+        if let Some(o) = observer {
+            o.pass(self.total_bytes());
+        }
         for input in &self.inputs {
             let meta = Arc::new(input.meta.clone());
             let rule = self.time_rule(&meta);
+            let project = fields.map(|names| {
+                let mut p = Projection::new(names.iter().map(String::as_str));
+                // `_time` comes from the document too.
+                match &rule {
+                    Some(r) => r.path.top_keys().into_iter().for_each(|k| p.add(k)),
+                    None => DEFAULT_TIME_KEYS.iter().for_each(|k| p.add(k.to_string())),
+                }
+                p
+            });
             let origin: Arc<str> = match &input.path {
                 InputPath::File(p) => Arc::from(p.display().to_string()),
                 InputPath::Stdin => Arc::from("-"),
@@ -172,9 +205,11 @@ impl Dataset {
             let mut ctx = FileCtx {
                 parse: Parse {
                     prefilters,
+                    literals: &literals,
                     origin,
                     meta,
                     rule: rule.as_ref(),
+                    project: project.as_ref(),
                     keep,
                 },
                 strict: self.cfg.strict,
@@ -182,10 +217,28 @@ impl Dataset {
                 pending: None,
                 stats: &mut stats,
                 sink,
+                observer,
             };
             ctx.read(reader)?;
         }
+        if let Some(o) = observer {
+            o.done();
+        }
         Ok(stats)
+    }
+
+    /// The size of all inputs in bytes, when every input is a plain file.
+    fn total_bytes(&self) -> Option<u64> {
+        self.inputs
+            .iter()
+            .try_fold(0u64, |sum, input| match &input.path {
+                InputPath::File(p)
+                    if !p.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz")) =>
+                {
+                    Some(sum + std::fs::metadata(p).ok()?.len())
+                }
+                _ => None,
+            })
     }
 
     fn time_rule(&self, meta: &Meta) -> Option<TimeRule> {
@@ -261,9 +314,13 @@ pub const DEFAULT_MAX_LINE: usize = 64 << 20;
 struct Parse<'a> {
     /// A line is parsed when any of these lets it through (all when empty).
     prefilters: &'a [&'a Prefilter],
+    /// The prefilters' first literals, searched in one pass per chunk.
+    literals: &'a crate::plan::prefilter::LiteralSet,
     origin: Arc<str>,
     meta: Arc<Meta>,
     rule: Option<&'a TimeRule>,
+    /// Parse only these top-level keys (all when `None`).
+    project: Option<&'a Projection>,
     keep: &'a (dyn Fn(&Arc<Event>) -> u64 + Sync),
 }
 
@@ -298,13 +355,15 @@ impl Parse<'_> {
     }
 
     fn text(&self, text: &str, line: usize) -> Outcome {
-        let doc: Json = match serde_json::from_str(text) {
-            Ok(d) => d,
+        let parsed = match self.project {
+            Some(p) => p.parse(text),
+            None => serde_json::from_str::<Json>(text).map(|d| d.is_object().then_some(d)),
+        };
+        let doc = match parsed {
+            Ok(Some(d)) => d,
+            Ok(None) => return Outcome::Malformed(line, "not a JSON object".to_string()),
             Err(e) => return Outcome::Malformed(line, format!("malformed JSON: {e}")),
         };
-        if !doc.is_object() {
-            return Outcome::Malformed(line, "not a JSON object".to_string());
-        }
         let time = match self.rule {
             Some(r) => event_time(r, &doc),
             None => default_time(&doc),
@@ -334,6 +393,7 @@ struct FileCtx<'a> {
     pending: Option<String>,
     stats: &'a mut ReadStats,
     sink: &'a mut dyn FnMut(Arc<Event>, u64) -> Result<(), Diag>,
+    observer: Option<&'a dyn Observer>,
 }
 
 impl FileCtx<'_> {
@@ -374,7 +434,12 @@ impl FileCtx<'_> {
             return self.read_ndjson(reader, buf, start);
         }
         // A JSON array, or objects spread over lines: these are read whole.
-        if let Err(e) = reader.read_to_end(&mut buf) {
+        let before = buf.len();
+        let read = reader.read_to_end(&mut buf);
+        if let Some(obs) = self.observer {
+            obs.advance(buf.len().saturating_sub(before) as u64, 0);
+        }
+        if let Err(e) = read {
             return self.broken(1, &format!("read failed: {e}"));
         }
         if let Some(msg) = self.pending.take() {
@@ -388,11 +453,16 @@ impl FileCtx<'_> {
                 return self.reject(1, &format!("invalid UTF-8: {e}"));
             }
         };
-        if buf.get(first) == Some(&b'[') {
+        let seen = self.stats.read;
+        let done = if buf.get(first) == Some(&b'[') {
             self.read_array(text)
         } else {
             self.read_stream(text)
+        };
+        if let Some(obs) = self.observer {
+            obs.advance(0, self.stats.read.saturating_sub(seen));
         }
+        done
     }
 
     /// NDJSON, streamed block by block; complete lines are parsed in parallel chunks.
@@ -469,12 +539,45 @@ impl FileCtx<'_> {
     fn process(&mut self, buf: &[u8], lines: &[(usize, usize, usize)]) -> Result<(), Diag> {
         use rayon::prelude::*;
         let parse = &self.parse;
-        let outcomes: Vec<Outcome> = lines
+        // The prefilter runs over the whole chunk first; only its candidate lines are parsed
+        // (in parallel), the others are skipped (or blank) without work of their own.
+        let spans: Vec<(usize, usize)> = lines.iter().map(|&(_, s, e)| (s, e)).collect();
+        let candidate =
+            crate::plan::prefilter::candidates(parse.prefilters, parse.literals, buf, &spans);
+        let todo: Vec<(usize, usize, usize)> = lines
+            .iter()
+            .zip(&candidate)
+            .filter(|(_, c)| **c)
+            .map(|(l, _)| *l)
+            .collect();
+        let mut parsed = todo
             .par_iter()
             .map(|&(n, s, e)| parse.line(trim_line(buf.get(s..e).unwrap_or_default()), n))
+            .collect::<Vec<Outcome>>()
+            .into_iter();
+        let outcomes: Vec<Outcome> = lines
+            .iter()
+            .zip(&candidate)
+            .map(|(&(_, s, e), c)| {
+                if *c {
+                    parsed.next().unwrap_or(Outcome::Blank)
+                } else if buf
+                    .get(s..e)
+                    .unwrap_or_default()
+                    .iter()
+                    .all(u8::is_ascii_whitespace)
+                {
+                    Outcome::Blank
+                } else {
+                    Outcome::Skipped
+                }
+            })
             .collect();
         for o in outcomes {
             self.account(o)?;
+        }
+        if let Some(obs) = self.observer {
+            obs.advance(0, lines.len() as u64);
         }
         Ok(())
     }
@@ -554,13 +657,18 @@ impl FileCtx<'_> {
     /// Read more input; a read error ends the input and is reported once what was read
     /// before it has been processed.
     fn fill(&mut self, reader: &mut dyn Read, buf: &mut Vec<u8>) -> bool {
-        match fill(reader, buf, BLOCK, &self.parse.origin) {
+        let before = buf.len();
+        let eof = match fill(reader, buf, BLOCK, &self.parse.origin) {
             Ok(eof) => eof,
             Err(d) => {
                 self.pending = Some(d.message);
                 true
             }
+        };
+        if let Some(obs) = self.observer {
+            obs.advance(buf.len().saturating_sub(before) as u64, 0);
         }
+        eof
     }
 
     /// The input broke off (a truncated `.gz`, a read error): count it as one rejected event
@@ -589,17 +697,14 @@ impl FileCtx<'_> {
 
 /// Read until `buf` has grown by `want` bytes or the input ends; true at the end.
 fn fill(reader: &mut dyn Read, buf: &mut Vec<u8>, want: usize, origin: &str) -> Result<bool, Diag> {
-    let target = buf.len() + want;
-    let mut chunk = vec![0u8; 1 << 16];
-    while buf.len() < target {
-        match reader.read(&mut chunk) {
-            Ok(0) => return Ok(true),
-            Ok(n) => buf.extend_from_slice(chunk.get(..n).unwrap_or_default()),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(io_error(origin, &format!("read failed: {e}"))),
-        }
+    // Straight into `buf`'s spare room (no intermediate copy); `read_to_end` retries
+    // interrupted reads and keeps what was read before an error.
+    let before = buf.len();
+    buf.reserve(want);
+    match Read::take(&mut *reader, want as u64).read_to_end(buf) {
+        Ok(_) => Ok(buf.len() - before < want),
+        Err(e) => Err(io_error(origin, &format!("read failed: {e}"))),
     }
-    Ok(false)
 }
 
 fn trim_line(line: &[u8]) -> &[u8] {
@@ -633,10 +738,13 @@ fn epoch_number(n: f64) -> f64 {
     if n.abs() >= 1e12 { n / 1000.0 } else { n }
 }
 
+/// Where `_time` is found without a sourcetype rule, in order.
+const DEFAULT_TIME_KEYS: [&str; 3] = ["_time", "@timestamp", "timestamp"];
+
 /// Without a sourcetype rule: a top-level `_time` (epoch or timestamp), else `@timestamp`,
 /// else `timestamp`.
 fn default_time(doc: &Json) -> Option<f64> {
-    for key in ["_time", "@timestamp", "timestamp"] {
+    for key in DEFAULT_TIME_KEYS {
         match doc.get(key) {
             Some(Json::Number(n)) => return n.as_f64().map(epoch_number),
             Some(Json::String(s)) => {

@@ -135,23 +135,33 @@ pub fn run(plan: &Plan, ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
             } else {
                 None
             };
+            // Only the fields the plan reads are parsed; `--no-prefilter` parses everything.
+            let fields = if ctx.prefilter {
+                plan.reads_with(pred)
+            } else {
+                None
+            };
             let eval = &ctx.eval;
-            let keep =
-                |e: &Arc<crate::event::Event>| pred.matches(&Record::from_event(e.clone()), eval);
-            let stats = ctx.data.scan(prefilter.as_ref(), &keep, &mut |event| {
-                batch.push(Record::from_event(event));
-                if batch.len() >= BATCH {
-                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                    match push_through(&mut ops, 0, full, ctx) {
-                        Ok(rows) => out.extend(rows),
-                        Err(e) => {
-                            failure = Some(e.clone());
-                            return Err(e);
+            let keep = |e: &Arc<crate::event::Event>| {
+                u64::from(pred.matches(&Record::from_event(e.clone()), eval))
+            };
+            let filters: Vec<&crate::plan::prefilter::Prefilter> = prefilter.iter().collect();
+            let stats = ctx
+                .data
+                .scan_many(&filters, fields.as_deref(), &keep, &mut |event, _| {
+                    batch.push(Record::from_event(event));
+                    if batch.len() >= BATCH {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                        match push_through(&mut ops, 0, full, ctx) {
+                            Ok(rows) => out.extend(rows),
+                            Err(e) => {
+                                failure = Some(e.clone());
+                                return Err(e);
+                            }
                         }
                     }
-                }
-                Ok(())
-            });
+                    Ok(())
+                });
             if let Some(e) = failure {
                 return Err(e);
             }
@@ -300,6 +310,23 @@ fn run_group<'a>(
         })
         .collect();
     let filter_refs: Vec<&crate::plan::prefilter::Prefilter> = prefilters.iter().collect();
+    // The pass parses the fields any of the plans reads (everything if one needs it all).
+    let fields: Option<Vec<String>> = if ctx.prefilter {
+        group
+            .iter()
+            .zip(&preds)
+            .map(|(i, p)| match (plans.get(*i), p) {
+                (Some(plan), Some(p)) => plan.reads_with(p.get()),
+                // a lane that failed to start reads nothing
+                _ => Some(Vec::new()),
+            })
+            .try_fold(Vec::new(), |mut all, f| {
+                all.extend(f?);
+                Some(all)
+            })
+    } else {
+        None
+    };
     let eval = &ctx.eval;
     let keep = |e: &Arc<crate::event::Event>| {
         let rec = Record::from_event(e.clone());
@@ -311,20 +338,25 @@ fn run_group<'a>(
                 _ => mask,
             })
     };
-    let stats = ctx.data.scan_many(&filter_refs, &keep, &mut |event, mask| {
-        for (bit, lane) in states.iter_mut().enumerate() {
-            if mask & (1u64 << bit) == 0 {
-                continue;
-            }
-            if let Ok(lane) = lane {
-                lane.batch.push(Record::from_event(event.clone()));
-                if lane.batch.len() >= BATCH {
-                    lane.flush(ctx);
+    let stats = ctx.data.scan_many(
+        &filter_refs,
+        fields.as_deref(),
+        &keep,
+        &mut |event, mask| {
+            for (bit, lane) in states.iter_mut().enumerate() {
+                if mask & (1u64 << bit) == 0 {
+                    continue;
+                }
+                if let Ok(lane) = lane {
+                    lane.batch.push(Record::from_event(event.clone()));
+                    if lane.batch.len() >= BATCH {
+                        lane.flush(ctx);
+                    }
                 }
             }
-        }
-        Ok(())
-    });
+            Ok(())
+        },
+    );
     let stats = match stats {
         Ok(s) => s,
         Err(e) => return states.iter().map(|_| Err(e.clone())).collect(),

@@ -54,6 +54,31 @@ pub enum CExpr {
     In(Box<CExpr>, Vec<CExpr>, bool),
 }
 
+impl CExpr {
+    /// Add every field this expression reads to `out` (functions only see their arguments, so
+    /// these are all).
+    pub fn fields(&self, out: &mut Vec<String>) {
+        match self {
+            CExpr::Lit(_) => {}
+            CExpr::Field(f) => out.push(f.name().to_string()),
+            CExpr::Call { args, .. } => args.iter().for_each(|a| a.fields(out)),
+            CExpr::MvFilter { field, pred: x } | CExpr::MvMap { field, expr: x } => {
+                out.push(field.name().to_string());
+                x.fields(out);
+            }
+            CExpr::Unary(_, x) => x.fields(out),
+            CExpr::Binary(_, l, r) => {
+                l.fields(out);
+                r.fields(out);
+            }
+            CExpr::In(x, list, _) => {
+                x.fields(out);
+                list.iter().for_each(|a| a.fields(out));
+            }
+        }
+    }
+}
+
 /// Compile an expression.
 pub fn compile(e: &Expr) -> Result<CExpr, Diag> {
     Ok(match &e.kind {

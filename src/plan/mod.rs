@@ -59,6 +59,20 @@ impl Fields {
     }
 }
 
+/// What a step reads of the events that reach it, so that a scan can parse only the fields a
+/// plan needs (docs/performance.md). A step that does not say reads everything.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reads {
+    /// Any field: events are parsed whole (the default).
+    All,
+    /// These fields (by name as written; `_time`, `_raw` and metadata included); the records go
+    /// on with their other fields untouched, so later steps are asked too.
+    Fields(Vec<String>),
+    /// These fields, and what the step emits no longer carries event fields (a transforming
+    /// command such as `stats`): later steps read nothing from the events.
+    Consumes(Vec<String>),
+}
+
 /// A lowered command.
 pub trait Step: std::fmt::Debug + Send + Sync {
     /// One line for `explain` (`stats count by a, b`).
@@ -70,6 +84,11 @@ pub trait Step: std::fmt::Debug + Send + Sync {
     /// The fields of the results after this step, given those before it. Default: unchanged.
     fn outputs(&self, input: Fields) -> Fields {
         input
+    }
+    /// The event fields this step reads (see [`Reads`]). Default: all of them, which is always
+    /// correct; a step that says less must name every field it can read.
+    fn reads(&self) -> Reads {
+        Reads::All
     }
     /// Create the runtime state.
     fn start(&self, ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag>;
@@ -199,6 +218,28 @@ impl Plan {
             Source::Generate(s) => s.outputs(Fields::Open(Vec::new())),
         };
         self.steps.iter().fold(start, |f, s| s.outputs(f))
+    }
+
+    /// The event fields a scan with predicate `pred` (the plan's own, or it with subsearch
+    /// results filled in) must parse for this plan: `None` when they cannot be known (a step
+    /// that reads any field, a field name with a wildcard, events reaching the output whole).
+    pub fn reads_with(&self, pred: &Pred) -> Option<Vec<String>> {
+        let mut names = Vec::new();
+        if !pred.fields(&mut names) {
+            return None;
+        }
+        for s in &self.steps {
+            match s.reads() {
+                Reads::All => return None,
+                Reads::Fields(v) => names.extend(v),
+                Reads::Consumes(v) => {
+                    names.extend(v);
+                    return (!names.iter().any(|n| n.contains('*'))).then_some(names);
+                }
+            }
+        }
+        // The events themselves are the results: every field is printed.
+        None
     }
 
     /// A stable, readable tree of the plan (`tripline explain`).

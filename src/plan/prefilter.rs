@@ -15,10 +15,28 @@ use memchr::memmem;
 
 /// Literal requirements: every clause must be met; a clause is met when the line contains any
 /// one of its literals (lower-case ASCII).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default)]
 pub struct Prefilter {
     clauses: Vec<Vec<String>>,
+    /// A searcher per literal, built once (building one per line cost more than the search).
+    finders: Vec<Vec<memmem::Finder<'static>>>,
 }
+
+impl PartialEq for Prefilter {
+    fn eq(&self, other: &Prefilter) -> bool {
+        self.clauses == other.clauses
+    }
+}
+
+/// Searchers for what makes a line always parsed (see [`must_parse`]).
+static MUST_PARSE: std::sync::LazyLock<[memmem::Finder<'static>; 3]> =
+    std::sync::LazyLock::new(|| {
+        [
+            memmem::Finder::new(b"\\u").into_owned(),
+            memmem::Finder::new("\u{212A}".as_bytes()).into_owned(),
+            memmem::Finder::new("\u{130}".as_bytes()).into_owned(),
+        ]
+    });
 
 const META: &[&str] = &[
     "sourcetype",
@@ -98,7 +116,19 @@ impl Prefilter {
         c.sort_by_key(|clause| {
             std::cmp::Reverse(clause.iter().map(String::len).min().unwrap_or(0))
         });
-        Prefilter { clauses: c }
+        let finders = c
+            .iter()
+            .map(|clause| {
+                clause
+                    .iter()
+                    .map(|l| memmem::Finder::new(l.as_bytes()).into_owned())
+                    .collect()
+            })
+            .collect();
+        Prefilter {
+            clauses: c,
+            finders,
+        }
     }
 
     /// No requirement at all.
@@ -122,20 +152,146 @@ impl Prefilter {
 
     /// Does an already lower-cased line (see [`lower_into`]) meet every clause?
     pub fn matches_lowered(&self, lower: &[u8]) -> bool {
-        self.clauses.iter().all(|clause| {
-            clause
-                .iter()
-                .any(|lit| memmem::find(lower, lit.as_bytes()).is_some())
-        })
+        self.finders
+            .iter()
+            .all(|clause| clause.iter().any(|f| f.find(lower).is_some()))
     }
+}
+
+/// Which of `lines` (byte ranges `(start, end)` of `block`, in order) may match: a line passes
+/// when it must always be parsed ([`must_parse`]) or meets every clause of one of
+/// `prefilters`. The block is lower-cased once and searched for the first clause's literals;
+/// only lines with a hit are checked further, so most lines cost no work of their own.
+/// Returns one flag per line; an empty `prefilters`, or an empty one in it, passes all.
+pub fn candidates(
+    prefilters: &[&Prefilter],
+    literals: &LiteralSet,
+    block: &[u8],
+    lines: &[(usize, usize)],
+) -> Vec<bool> {
+    let n = lines.len();
+    let (Some(&(lo, _)), Some(&(_, hi))) = (lines.first(), lines.last()) else {
+        return Vec::new();
+    };
+    if prefilters.is_empty() || prefilters.iter().any(|p| p.is_empty()) || hi < lo {
+        return vec![true; n];
+    }
+    let seg = block.get(lo..hi).unwrap_or_default();
+    let mut out = vec![false; n];
+    // The line holding block offset `pos` (relative to `lo`), if any.
+    let line_at = |pos: usize| -> Option<usize> {
+        let abs = pos + lo;
+        let i = lines.partition_point(|&(s, _)| s <= abs).checked_sub(1)?;
+        let &(s, e) = lines.get(i)?;
+        (abs >= s && abs < e).then_some(i)
+    };
+    // Every hit of `f` in `text`, one per line: after a hit the search resumes at the line end.
+    let each_line_hit = |f: &memmem::Finder<'static>, text: &[u8], mark: &mut dyn FnMut(usize)| {
+        let mut from = 0;
+        while let Some(i) = text.get(from..).and_then(|t| f.find(t)) {
+            let pos = from + i;
+            match line_at(pos) {
+                Some(idx) => {
+                    mark(idx);
+                    from = lines.get(idx).map_or(pos + 1, |&(_, e)| e - lo + 1);
+                }
+                None => from = pos + 1,
+            }
+        }
+    };
+    for f in MUST_PARSE.iter() {
+        each_line_hit(f, seg, &mut |i| {
+            if let Some(c) = out.get_mut(i) {
+                *c = true;
+            }
+        });
+    }
+    LOWERED.with(|cell| {
+        let mut lowered = cell.borrow_mut();
+        lower_into(seg, &mut lowered);
+        // Lines holding any prefilter's first-clause literal: one pass over the chunk. Literals
+        // have no newline, so a line with an occurrence always gets a reported match (a
+        // leftmost match never reaches across lines).
+        let mut hit = vec![false; n];
+        let text: &[u8] = &lowered;
+        if let Some(ac) = &literals.ac {
+            let mut from = 0;
+            while from < text.len() {
+                let Some(m) = ac.find(aho_corasick::Input::new(text).span(from..text.len())) else {
+                    break;
+                };
+                match line_at(m.start()) {
+                    Some(idx) => {
+                        if let Some(h) = hit.get_mut(idx) {
+                            *h = true;
+                        }
+                        from = lines.get(idx).map_or(m.start() + 1, |&(_, e)| e - lo + 1);
+                    }
+                    None => from = m.start() + 1,
+                }
+            }
+        } else {
+            hit.iter_mut().for_each(|h| *h = true);
+        }
+        for (i, h) in hit.iter().enumerate() {
+            if !*h || out.get(i).copied().unwrap_or(true) {
+                continue;
+            }
+            let Some(&(s, e)) = lines.get(i) else {
+                continue;
+            };
+            let line = text.get(s - lo..e - lo).unwrap_or_default();
+            if prefilters.iter().any(|p| {
+                p.finders
+                    .iter()
+                    .all(|clause| clause.iter().any(|f| f.find(line).is_some()))
+            }) && let Some(c) = out.get_mut(i)
+            {
+                *c = true;
+            }
+        }
+    });
+    out
+}
+
+/// The first-clause literals of a set of prefilters, for one search pass over a chunk.
+#[derive(Debug, Default)]
+pub struct LiteralSet {
+    /// `None`: no literal to search for (every line is a candidate for the clause check).
+    ac: Option<aho_corasick::AhoCorasick>,
+}
+
+impl LiteralSet {
+    /// The union of the first clauses of `prefilters` (each prefilter needs one of its first
+    /// clause's literals, so a line with none of the union's literals passes none of them).
+    pub fn new(prefilters: &[&Prefilter]) -> LiteralSet {
+        let mut pats: Vec<&str> = prefilters
+            .iter()
+            .filter_map(|p| p.clauses.first())
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        pats.sort_unstable();
+        pats.dedup();
+        if pats.is_empty() || prefilters.iter().any(|p| p.clauses.is_empty()) {
+            return LiteralSet::default();
+        }
+        let ac = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+            .build(&pats)
+            .ok();
+        LiteralSet { ac }
+    }
+}
+
+thread_local! {
+    static LOWERED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Lines that must always be parsed: a `\u` escape can spell any literal, and two non-ASCII
 /// letters lower-case to ASCII ones (KELVIN SIGN → `k`, `İ` → `i̇`).
 pub fn must_parse(line: &[u8]) -> bool {
-    memmem::find(line, b"\\u").is_some()
-        || memmem::find(line, "\u{212A}".as_bytes()).is_some()
-        || memmem::find(line, "\u{130}".as_bytes()).is_some()
+    MUST_PARSE.iter().any(|f| f.find(line).is_some())
 }
 
 /// ASCII-lower-case `line` into `out`.
@@ -156,6 +312,47 @@ mod tests {
         };
         let pred = crate::plan::search::compile(e, &mut |_| unreachable!()).unwrap();
         Prefilter::from_pred(&pred)
+    }
+
+    /// The chunk-level search marks exactly the lines a per-line check would: overlapping
+    /// literals of different rules, a line with a second clause missing, `\u` escapes, blanks.
+    #[test]
+    fn chunk_candidates_agree_with_the_line_check() {
+        let p1 = pf("foo=alpha");
+        let p2 = pf("bar=alphabet baz=gamma");
+        let p3 = pf("qux=zeta");
+        let lines: [&[u8]; 7] = [
+            br#"{"foo":"ALPHA"}"#,
+            br#"{"bar":"alphabet","baz":"gamma"}"#,
+            br#"{"bar":"Alphabet"}"#,
+            br#"{"x":"beta"}"#,
+            br#"{"x":"\u0041lpha"}"#,
+            b"",
+            br#"{"qux":"ZETA"}"#,
+        ];
+        let mut block = Vec::new();
+        let mut spans = Vec::new();
+        for l in lines {
+            let s = block.len();
+            block.extend_from_slice(l);
+            spans.push((s, block.len()));
+            block.push(b'\n');
+        }
+        for set in [vec![&p1, &p2], vec![&p2], vec![&p1, &p2, &p3], vec![&p3]] {
+            let lits = LiteralSet::new(&set);
+            let got = candidates(&set, &lits, &block, &spans);
+            let mut scratch = Vec::new();
+            let want: Vec<bool> = lines
+                .iter()
+                .map(|l| !l.is_empty() && set.iter().any(|p| p.may_match(l, &mut scratch)))
+                .collect();
+            assert_eq!(
+                got,
+                want,
+                "{:?}",
+                set.iter().map(|p| p.clauses()).collect::<Vec<_>>()
+            );
+        }
     }
 
     #[test]

@@ -258,6 +258,25 @@ pub fn compile(
 }
 
 impl Pred {
+    /// Add the fields this predicate reads to `out`; `false` when they cannot be known (an
+    /// unresolved subsearch, a predicate compiled elsewhere). Bare terms read `_raw`.
+    pub fn fields(&self, out: &mut Vec<String>) -> bool {
+        match self {
+            Pred::True | Pred::Time { .. } => true,
+            Pred::And(v) | Pred::Or(v) => v.iter().all(|p| p.fields(out)),
+            Pred::Not(p) => p.fields(out),
+            Pred::Cmp { field, .. } => {
+                out.push(field.name().to_string());
+                true
+            }
+            Pred::Term(_) => {
+                out.push("_raw".to_string());
+                true
+            }
+            Pred::Sub(..) | Pred::Custom(_) => false,
+        }
+    }
+
     /// Replace subsearches by the terms their results stand for (Splunk's implicit `format`:
     /// `(f1="v1" AND f2="v2") OR (…)`; fields starting with `_` are skipped).
     pub fn resolve(
