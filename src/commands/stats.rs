@@ -13,7 +13,7 @@ use crate::record::{FieldRef, Record};
 use crate::syntax::ast::{Agg, AggArg, Args};
 use crate::value::{Value, compare};
 use indexmap::IndexMap;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 /// Which aggregation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -199,12 +199,66 @@ pub(crate) fn lower_aggs(l: &Lower, aggs: &[Agg], wild: bool) -> Result<Vec<AggS
     Ok(out)
 }
 
+/// Distinct texts (with a value each), in lexicographic order: the state of `values` and `dc`.
+/// Most groups see one or a few values, so the entries stay in a sorted vector until there are
+/// more than [`TextSet::SMALL`] of them (a B-tree's first leaf reserves room for eleven entries
+/// and a hash set for several, whatever they hold — with tens of thousands of groups and several
+/// aggregations each, that was most of the memory of a stats).
+#[derive(Clone, Debug)]
+pub(crate) enum TextSet<V> {
+    Small(Vec<(String, V)>),
+    Big(BTreeMap<String, V>),
+}
+
+impl<V> Default for TextSet<V> {
+    fn default() -> Self {
+        TextSet::Small(Vec::new())
+    }
+}
+
+impl<V> TextSet<V> {
+    const SMALL: usize = 32;
+
+    /// Add `text` unless present (the first value stays).
+    pub(crate) fn insert(&mut self, text: String, value: impl FnOnce() -> V) {
+        match self {
+            TextSet::Small(v) => match v.binary_search_by(|(k, _)| k.as_str().cmp(&text)) {
+                Ok(_) => {}
+                Err(i) if v.len() < Self::SMALL => v.insert(i, (text, value())),
+                Err(_) => {
+                    let mut map: BTreeMap<String, V> = std::mem::take(v).into_iter().collect();
+                    map.insert(text, value());
+                    *self = TextSet::Big(map);
+                }
+            },
+            TextSet::Big(m) => {
+                m.entry(text).or_insert_with(value);
+            }
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            TextSet::Small(v) => v.len(),
+            TextSet::Big(m) => m.len(),
+        }
+    }
+
+    /// The values in the order of their texts.
+    pub(crate) fn values(&self) -> Box<dyn Iterator<Item = &V> + '_> {
+        match self {
+            TextSet::Small(v) => Box::new(v.iter().map(|(_, x)| x)),
+            TextSet::Big(m) => Box::new(m.values()),
+        }
+    }
+}
+
 /// Running state of one aggregation in one group.
 #[derive(Clone, Debug)]
 pub(crate) enum State {
     Count(u64),
-    Distinct(HashSet<String>),
-    Values(BTreeMap<String, Value>),
+    Distinct(TextSet<()>),
+    Values(TextSet<Value>),
     List(Vec<Value>),
     Sum(f64, bool),
     Moments {
@@ -226,8 +280,8 @@ impl State {
     pub(crate) fn new(f: Func) -> State {
         match f {
             Func::Count => State::Count(0),
-            Func::Dc => State::Distinct(HashSet::new()),
-            Func::Values => State::Values(BTreeMap::new()),
+            Func::Dc => State::Distinct(TextSet::default()),
+            Func::Values => State::Values(TextSet::default()),
             Func::List => State::List(Vec::new()),
             Func::Sum => State::Sum(0.0, false),
             Func::Avg | Func::Stdev | Func::Stdevp | Func::Var | Func::Varp | Func::Sumsq => {
@@ -264,14 +318,14 @@ impl State {
             State::Distinct(set) => {
                 for v in vals {
                     if let Some(t) = v.to_text() {
-                        set.insert(t);
+                        set.insert(t, || ());
                     }
                 }
             }
             State::Values(map) => {
                 for v in vals {
                     if let Some(t) = v.to_text() {
-                        map.entry(t).or_insert_with(|| v.clone());
+                        map.insert(t, || v.clone());
                     }
                 }
             }
@@ -626,7 +680,7 @@ impl Step for Stats {
     fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
         Ok(Box::new(StatsOp {
             spec: self,
-            groups: HashMap::new(),
+            groups: GroupMap::default(),
         }))
     }
 }
@@ -666,9 +720,14 @@ fn fill_stars(pattern: &str, caps: &[String]) -> String {
     out
 }
 
+/// Groups by the text of their key. foldhash: fast on short keys, and seeded per process, so
+/// that crafted events cannot force collisions; the output order comes from sorting, not from
+/// the map.
+type GroupMap = HashMap<Vec<String>, Group, foldhash::fast::RandomState>;
+
 struct StatsOp<'a> {
     spec: &'a Stats,
-    groups: HashMap<Vec<String>, Group>,
+    groups: GroupMap,
 }
 
 impl Operator for StatsOp<'_> {
@@ -694,18 +753,16 @@ impl Operator for StatsOp<'_> {
                 IndexMap::new()
             };
             for key in keys {
-                let text = key_text(&key);
-                if !self.groups.contains_key(&text) {
+                // One hash per record: the entry decides whether the group is new.
+                let entry = self.groups.entry(key_text(&key));
+                if let std::collections::hash_map::Entry::Vacant(v) = &entry {
                     ctx.hold(
-                        text.iter().map(|t| t.len() + 24).sum::<usize>()
+                        v.key().iter().map(|t| t.len() + 24).sum::<usize>()
                             + 64 * self.spec.aggs.len()
                             + 64,
                     )?;
                 }
-                let group = self
-                    .groups
-                    .entry(text)
-                    .or_insert_with(|| self.spec.new_group(key));
+                let group = entry.or_insert_with(|| self.spec.new_group(key));
                 for (i, spec) in self.spec.aggs.iter().enumerate() {
                     let Input::Wild(pattern) = &spec.input else {
                         continue;
@@ -767,18 +824,22 @@ impl Operator for StatsOp<'_> {
             self.groups
                 .insert(Vec::new(), self.spec.new_group(Vec::new()));
         }
-        let mut groups: Vec<Group> = std::mem::take(&mut self.groups).into_values().collect();
-        groups.sort_by(|a, b| {
+        let mut groups: Vec<(Vec<String>, Group)> =
+            std::mem::take(&mut self.groups).into_iter().collect();
+        // Keys that compare equal but are different groups (`1` and `1.0`) are ordered by
+        // their text, so that the order never depends on the map's.
+        groups.sort_by(|(ta, a), (tb, b)| {
             a.key
                 .iter()
                 .zip(&b.key)
                 .map(|(x, y)| compare(x, y))
                 .find(|o| o.is_ne())
                 .unwrap_or(std::cmp::Ordering::Equal)
+                .then_with(|| ta.cmp(tb))
         });
         Ok(groups
             .into_iter()
-            .map(|g| {
+            .map(|(_, g)| {
                 let mut row = IndexMap::new();
                 for (f, v) in self.spec.by.iter().zip(g.key) {
                     row.insert(f.name().to_string(), v);
@@ -806,5 +867,60 @@ impl Operator for StatsOp<'_> {
                 Record::from_row(row)
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `values` and `dc` give the same answer below and above the size where the set turns
+    /// from a sorted vector into a B-tree: texts in byte order, the first value of a text kept.
+    #[test]
+    fn text_set_is_ordered_and_distinct_across_its_two_forms() {
+        for n in [
+            1usize,
+            5,
+            TextSet::<()>::SMALL,
+            TextSet::<()>::SMALL + 1,
+            100,
+        ] {
+            let mut values = State::new(Func::Values);
+            let mut dc = State::new(Func::Dc);
+            // n distinct texts, each added twice, in an order that is not sorted; numbers and
+            // strings mixed ("10" sorts before "9").
+            for round in 0..2 {
+                for i in (0..n).rev() {
+                    let v = if i.is_multiple_of(2) {
+                        Value::Num(i as f64)
+                    } else {
+                        Value::Str(format!("{i}"))
+                    };
+                    let v = if round == 1 && i.is_multiple_of(2) {
+                        // same text, other type: the first value stays
+                        Value::Str(format!("{i}"))
+                    } else {
+                        v
+                    };
+                    values.add(Func::Values, &v, false, None);
+                    dc.add(Func::Dc, &v, false, None);
+                }
+            }
+            let mut want: Vec<String> = (0..n).map(|i| i.to_string()).collect();
+            want.sort();
+            let got = values.result(Func::Values);
+            let got_vals: Vec<Value> = got.values().to_vec();
+            let texts: Vec<String> = got_vals.iter().filter_map(Value::to_text).collect();
+            assert_eq!(texts, want, "n = {n}");
+            for v in &got_vals {
+                let i: usize = v.to_text().unwrap().parse().unwrap();
+                assert_eq!(
+                    matches!(v, Value::Num(_)),
+                    i.is_multiple_of(2),
+                    "n = {n}: {v:?}"
+                );
+            }
+            assert_eq!(dc.result(Func::Dc), Value::Num(n as f64), "n = {n}");
+        }
     }
 }

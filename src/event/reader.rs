@@ -307,6 +307,8 @@ fn open_file(p: &Path) -> Result<Box<dyn Read>, Diag> {
 const BLOCK: usize = 4 << 20;
 /// Lines parsed in parallel at a time.
 const CHUNK: usize = 2048;
+/// Fewest lines the prefilter search of a chunk is split into.
+const MIN_PART: usize = 256;
 /// Longest accepted line (`--max-line-bytes` raises it).
 pub const DEFAULT_MAX_LINE: usize = 64 << 20;
 
@@ -542,8 +544,20 @@ impl FileCtx<'_> {
         // The prefilter runs over the whole chunk first; only its candidate lines are parsed
         // (in parallel), the others are skipped (or blank) without work of their own.
         let spans: Vec<(usize, usize)> = lines.iter().map(|&(_, s, e)| (s, e)).collect();
-        let candidate =
-            crate::plan::prefilter::candidates(parse.prefilters, parse.literals, buf, &spans);
+        // The search itself is split among the threads (by lines, so each part is whole lines).
+        let parts = rayon::current_num_threads();
+        let candidate: Vec<bool> = if parts > 1 && spans.len() >= 2 * MIN_PART {
+            let per = spans.len().div_ceil(parts).max(MIN_PART);
+            spans
+                .par_chunks(per)
+                .map(|sp| {
+                    crate::plan::prefilter::candidates(parse.prefilters, parse.literals, buf, sp)
+                })
+                .collect::<Vec<_>>()
+                .concat()
+        } else {
+            crate::plan::prefilter::candidates(parse.prefilters, parse.literals, buf, &spans)
+        };
         let todo: Vec<(usize, usize, usize)> = lines
             .iter()
             .zip(&candidate)

@@ -199,16 +199,23 @@ pub fn candidates(
             }
         }
     };
-    for f in MUST_PARSE.iter() {
-        each_line_hit(f, seg, &mut |i| {
-            if let Some(c) = out.get_mut(i) {
-                *c = true;
-            }
-        });
-    }
     LOWERED.with(|cell| {
         let mut lowered = cell.borrow_mut();
-        lower_into(seg, &mut lowered);
+        let non_ascii = lower_into(seg, &mut lowered);
+        // The two non-ASCII letters need a non-ASCII byte: an ASCII chunk is not searched for
+        // them.
+        let must = if non_ascii {
+            &MUST_PARSE[..]
+        } else {
+            MUST_PARSE.get(..1).unwrap_or_default()
+        };
+        for f in must {
+            each_line_hit(f, seg, &mut |i| {
+                if let Some(c) = out.get_mut(i) {
+                    *c = true;
+                }
+            });
+        }
         // Lines holding any prefilter's first-clause literal: one pass over the chunk. Literals
         // have no newline, so a line with an occurrence always gets a reported match (a
         // leftmost match never reaches across lines).
@@ -294,10 +301,26 @@ pub fn must_parse(line: &[u8]) -> bool {
     MUST_PARSE.iter().any(|f| f.find(line).is_some())
 }
 
-/// ASCII-lower-case `line` into `out`.
-pub fn lower_into(line: &[u8], out: &mut Vec<u8>) {
+/// ASCII-lower-case `line` into `out`; true when `line` has a non-ASCII byte.
+pub fn lower_into(line: &[u8], out: &mut Vec<u8>) -> bool {
     out.clear();
-    out.extend(line.iter().map(u8::to_ascii_lowercase));
+    out.reserve(line.len());
+    let mut high = 0u8;
+    // In blocks, so that the loop vectorises.
+    let mut blocks = line.chunks_exact(64);
+    for b in &mut blocks {
+        let mut lower = [0u8; 64];
+        for (l, &c) in lower.iter_mut().zip(b) {
+            high |= c;
+            *l = c.to_ascii_lowercase();
+        }
+        out.extend_from_slice(&lower);
+    }
+    for &c in blocks.remainder() {
+        high |= c;
+        out.push(c.to_ascii_lowercase());
+    }
+    high >= 0x80
 }
 
 #[cfg(test)]
