@@ -265,7 +265,15 @@ fn functions_doc_is_current() {
 /// tests/data/o365_email_send_delete/expected.py (see that folder's README).
 #[test]
 fn send_and_hard_delete_rule_matches_expected_rows() {
-    for extra in [None, Some("--no-prefilter")] {
+    // The same rows with the prefilter off, and on one thread or four (chunks are searched and
+    // parsed in parallel, results put back in line order).
+    let variants: [&[&str]; 4] = [
+        &[],
+        &["--no-prefilter"],
+        &["--threads", "1"],
+        &["--threads", "4"],
+    ];
+    for extra in variants {
         let mut cmd = tripline();
         cmd.current_dir(root()).args([
             "run",
@@ -275,9 +283,7 @@ fn send_and_hard_delete_rule_matches_expected_rows() {
             "--format",
             "ndjson",
         ]);
-        if let Some(e) = extra {
-            cmd.arg(e);
-        }
+        cmd.args(extra);
         let out = cmd.output().expect("runs");
         assert!(
             out.status.success(),
@@ -288,7 +294,11 @@ fn send_and_hard_delete_rule_matches_expected_rows() {
             root().join("tests/data/o365_email_send_delete/expected.ndjson"),
         )
         .expect("expected file");
-        assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            expected,
+            "with {extra:?}"
+        );
     }
 }
 
