@@ -132,7 +132,7 @@ impl Operator for FromOp<'_> {
             out.push(rec);
             Ok(())
         })?;
-        ctx.read_stats.borrow_mut().get_or_insert(stats);
+        ctx.note_pass(stats, ctx.in_top_search());
         Ok(out)
     }
 }

@@ -484,7 +484,7 @@ impl Operator for TstatsOp<'_> {
         });
         match stats {
             Ok(s) => {
-                ctx.read_stats.borrow_mut().get_or_insert(s);
+                ctx.note_pass(s, ctx.in_top_search());
             }
             Err(e) => failure = Some(e),
         }

@@ -50,8 +50,13 @@ pub struct ExecCtx<'a> {
     pub limits: Limits,
     /// Warnings raised while running (printed by the CLI).
     pub warnings: RefCell<Vec<String>>,
-    /// What the first pass over the data saw (for the summary line).
+    /// What the main search's pass over the data saw (for the summary line): the first pass
+    /// of a top-level search; a subsearch's pass only when no top-level search read the data.
     pub read_stats: RefCell<Option<ReadStats>>,
+    /// `read_stats` comes from a top-level search.
+    stats_top: std::cell::Cell<bool>,
+    /// How many searches are running, one inside the other (0: none; 1: a top-level one).
+    depth: std::cell::Cell<u32>,
     /// Skip lines the literal prefilter rules out (on by default).
     pub prefilter: bool,
     /// Bytes held by blocking operators now (estimated).
@@ -69,6 +74,8 @@ impl<'a> ExecCtx<'a> {
             limits: Limits::default(),
             warnings: RefCell::new(Vec::new()),
             read_stats: RefCell::new(None),
+            stats_top: std::cell::Cell::new(false),
+            depth: std::cell::Cell::new(0),
             prefilter: true,
             held: std::cell::Cell::new(0),
             held_once: RefCell::new(std::collections::HashSet::new()),
@@ -107,6 +114,29 @@ impl<'a> ExecCtx<'a> {
         self.held.set(self.held.get().saturating_sub(bytes));
     }
 
+    /// Keep the counts of a pass over the data for the summary (see `read_stats`).
+    pub(crate) fn note_pass(&self, stats: ReadStats, top: bool) {
+        let mut slot = self.read_stats.borrow_mut();
+        if slot.is_none() || (top && !self.stats_top.get()) {
+            *slot = Some(stats);
+            self.stats_top.set(top);
+        }
+    }
+
+    /// Is the search running now a top-level one (not a subsearch)?
+    pub(crate) fn in_top_search(&self) -> bool {
+        self.depth.get() <= 1
+    }
+
+    /// Run `f` one search deeper; `f` gets whether this search is a top-level one.
+    fn nested<T>(&self, f: impl FnOnce(bool) -> T) -> T {
+        let depth = self.depth.get();
+        self.depth.set(depth + 1);
+        let out = f(depth == 0);
+        self.depth.set(depth);
+        out
+    }
+
     /// Record a warning once.
     pub fn warn(&self, msg: impl Into<String>) {
         let msg = msg.into();
@@ -119,6 +149,10 @@ impl<'a> ExecCtx<'a> {
 
 /// Run a plan to completion and return its result rows.
 pub fn run(plan: &Plan, ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
+    ctx.nested(|top| run_plan(plan, ctx, top))
+}
+
+fn run_plan(plan: &Plan, ctx: &ExecCtx, top: bool) -> Result<Vec<Record>, Diag> {
     let mut ops: Vec<Box<dyn Operator + '_>> = Vec::with_capacity(plan.steps.len());
     for s in &plan.steps {
         ops.push(s.start(ctx)?);
@@ -166,7 +200,7 @@ pub fn run(plan: &Plan, ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
                 return Err(e);
             }
             let stats = stats?;
-            ctx.read_stats.borrow_mut().get_or_insert(stats);
+            ctx.note_pass(stats, top);
             out.extend(push_through(&mut ops, 0, batch, ctx)?);
         }
         Source::Generate(step) => {
@@ -213,7 +247,10 @@ pub fn run_many(plans: &[&Plan], ctx: &ExecCtx) -> Vec<Result<Vec<Record>, Diag>
         .map(|(i, _)| i)
         .collect();
     for group in scans.chunks(64) {
-        for (i, r) in group.iter().zip(run_group(plans, group, ctx)) {
+        for (i, r) in group
+            .iter()
+            .zip(ctx.nested(|top| run_group(plans, group, ctx, top)))
+        {
             if let Some(slot) = results.get_mut(*i) {
                 *slot = Some(r);
             }
@@ -263,6 +300,7 @@ fn run_group<'a>(
     plans: &[&'a Plan],
     group: &[usize],
     ctx: &'a ExecCtx,
+    top: bool,
 ) -> Vec<Result<Vec<Record>, Diag>> {
     let mut lanes: Vec<Result<(LanePred<'a>, Lane<'a>), Diag>> = Vec::with_capacity(group.len());
     for i in group {
@@ -361,7 +399,7 @@ fn run_group<'a>(
         Ok(s) => s,
         Err(e) => return states.iter().map(|_| Err(e.clone())).collect(),
     };
-    ctx.read_stats.borrow_mut().get_or_insert(stats);
+    ctx.note_pass(stats, top);
     states
         .into_iter()
         .map(|lane| {
