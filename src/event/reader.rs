@@ -309,6 +309,8 @@ const BLOCK: usize = 4 << 20;
 const CHUNK: usize = 2048;
 /// Fewest lines the prefilter search of a chunk is split into.
 const MIN_PART: usize = 256;
+/// Fewest candidate lines of a chunk parsed on the thread pool rather than here.
+const MIN_PARALLEL_PARSE: usize = 64;
 /// Longest accepted line (`--max-line-bytes` raises it).
 pub const DEFAULT_MAX_LINE: usize = 64 << 20;
 
@@ -546,7 +548,12 @@ impl FileCtx<'_> {
         let spans: Vec<(usize, usize)> = lines.iter().map(|&(_, s, e)| (s, e)).collect();
         // The search itself is split among the threads (by lines, so each part is whole lines).
         let parts = rayon::current_num_threads();
-        let candidate: Vec<bool> = if parts > 1 && spans.len() >= 2 * MIN_PART {
+        // Only a search that lower-cases the chunk is worth a hand-over to the pool; the raw
+        // search for a few literals is faster than the thread wake-ups.
+        let candidate: Vec<bool> = if parts > 1
+            && !parse.literals.searches_raw()
+            && spans.len() >= 2 * MIN_PART
+        {
             let per = spans.len().div_ceil(parts).max(MIN_PART);
             spans
                 .par_chunks(per)
@@ -564,11 +571,17 @@ impl FileCtx<'_> {
             .filter(|(_, c)| **c)
             .map(|(l, _)| *l)
             .collect();
-        let mut parsed = todo
-            .par_iter()
-            .map(|&(n, s, e)| parse.line(trim_line(buf.get(s..e).unwrap_or_default()), n))
-            .collect::<Vec<Outcome>>()
-            .into_iter();
+        let parse_one = |&(n, s, e): &(usize, usize, usize)| {
+            parse.line(trim_line(buf.get(s..e).unwrap_or_default()), n)
+        };
+        // A few lines are parsed here: handing them to the pool costs a thread wake-up each way,
+        // more than parsing them (on one thread, every hand-over is pure cost).
+        let mut parsed = if parts > 1 && todo.len() >= MIN_PARALLEL_PARSE {
+            todo.par_iter().map(parse_one).collect::<Vec<Outcome>>()
+        } else {
+            todo.iter().map(parse_one).collect::<Vec<Outcome>>()
+        }
+        .into_iter();
         let outcomes: Vec<Outcome> = lines
             .iter()
             .zip(&candidate)

@@ -199,47 +199,66 @@ pub fn candidates(
             }
         }
     };
+    // The two non-ASCII letters need a non-ASCII byte: an ASCII chunk is not searched for them.
+    let must = if seg.is_ascii() {
+        MUST_PARSE.get(..1).unwrap_or_default()
+    } else {
+        &MUST_PARSE[..]
+    };
+    for f in must {
+        each_line_hit(f, seg, &mut |i| {
+            if let Some(c) = out.get_mut(i) {
+                *c = true;
+            }
+        });
+    }
+    // Lines holding any prefilter's first-clause literal. Literals have no newline, so a line
+    // with an occurrence always gets a reported match (a leftmost match never reaches across
+    // lines).
+    let mut hit = vec![false; n];
+    // Mark the line of each match `find(from)` reports, resuming after that line.
+    let mark_lines = |hit: &mut [bool], find: &dyn Fn(usize) -> Option<usize>| {
+        let mut from = 0;
+        while from < seg.len() {
+            let Some(pos) = find(from) else { break };
+            match line_at(pos) {
+                Some(idx) => {
+                    if let Some(h) = hit.get_mut(idx) {
+                        *h = true;
+                    }
+                    from = lines.get(idx).map_or(pos + 1, |&(_, e)| e - lo + 1);
+                }
+                None => from = pos + 1,
+            }
+        }
+    };
     LOWERED.with(|cell| {
         let mut lowered = cell.borrow_mut();
-        let non_ascii = lower_into(seg, &mut lowered);
-        // The two non-ASCII letters need a non-ASCII byte: an ASCII chunk is not searched for
-        // them.
-        let must = if non_ascii {
-            &MUST_PARSE[..]
-        } else {
-            MUST_PARSE.get(..1).unwrap_or_default()
-        };
-        for f in must {
-            each_line_hit(f, seg, &mut |i| {
-                if let Some(c) = out.get_mut(i) {
-                    *c = true;
+        // With few literals the raw chunk is searched case-insensitively and only the lines
+        // with a hit are lower-cased below; with more, the chunk is lower-cased once for one
+        // aho-corasick pass.
+        let whole_lowered = match (&literals.few, &literals.ac) {
+            (Some(few), _) => {
+                for f in few {
+                    mark_lines(&mut hit, &|from| f.find(seg, from));
                 }
-            });
-        }
-        // Lines holding any prefilter's first-clause literal: one pass over the chunk. Literals
-        // have no newline, so a line with an occurrence always gets a reported match (a
-        // leftmost match never reaches across lines).
-        let mut hit = vec![false; n];
-        let text: &[u8] = &lowered;
-        if let Some(ac) = &literals.ac {
-            let mut from = 0;
-            while from < text.len() {
-                let Some(m) = ac.find(aho_corasick::Input::new(text).span(from..text.len())) else {
-                    break;
-                };
-                match line_at(m.start()) {
-                    Some(idx) => {
-                        if let Some(h) = hit.get_mut(idx) {
-                            *h = true;
-                        }
-                        from = lines.get(idx).map_or(m.start() + 1, |&(_, e)| e - lo + 1);
-                    }
-                    None => from = m.start() + 1,
-                }
+                false
             }
-        } else {
-            hit.iter_mut().for_each(|h| *h = true);
-        }
+            (None, Some(ac)) => {
+                lower_into(seg, &mut lowered);
+                let text: &[u8] = &lowered;
+                mark_lines(&mut hit, &|from| {
+                    ac.find(aho_corasick::Input::new(text).span(from..text.len()))
+                        .map(|m| m.start())
+                });
+                true
+            }
+            (None, None) => {
+                hit.iter_mut().for_each(|h| *h = true);
+                false
+            }
+        };
+        let mut scratch = Vec::new();
         for (i, h) in hit.iter().enumerate() {
             if !*h || out.get(i).copied().unwrap_or(true) {
                 continue;
@@ -247,7 +266,12 @@ pub fn candidates(
             let Some(&(s, e)) = lines.get(i) else {
                 continue;
             };
-            let line = text.get(s - lo..e - lo).unwrap_or_default();
+            let line: &[u8] = if whole_lowered {
+                lowered.get(s - lo..e - lo).unwrap_or_default()
+            } else {
+                lower_into(block.get(s..e).unwrap_or_default(), &mut scratch);
+                &scratch
+            };
             if prefilters.iter().any(|p| {
                 p.finders
                     .iter()
@@ -266,9 +290,93 @@ pub fn candidates(
 pub struct LiteralSet {
     /// `None`: no literal to search for (every line is a candidate for the clause check).
     ac: Option<aho_corasick::AhoCorasick>,
+    /// With few literals: a case-insensitive searcher each, run over the raw chunk, so the
+    /// chunk is not lower-cased (`None`: lower-case the chunk and search it with `ac`).
+    few: Option<Vec<CiFinder>>,
+}
+
+/// Up to this many first-clause literals are searched one by one in the raw text; more go
+/// through one aho-corasick pass over a lower-cased copy.
+const FEW: usize = 4;
+
+/// An ASCII case-insensitive substring searcher for raw bytes. Like `memchr`'s packed-pair
+/// searcher: two bytes of the needle, chosen rare, are compared at every position of a
+/// 64-byte block at once (a letter after folding case with `| 0x20`, which maps exactly `A`–`Z`
+/// onto `a`–`z` among the bytes that can equal a lower-case letter); the rare positions where
+/// both agree are verified with `eq_ignore_ascii_case`. The block loop works on fixed-size
+/// arrays so that the compiler vectorises it (about 10 GB/s on one core here, against about
+/// 1.2 GB/s for lower-casing a copy and searching that).
+#[derive(Clone, Debug)]
+pub struct CiFinder {
+    /// Lower-case ASCII, at least two bytes.
+    needle: Vec<u8>,
+    i1: usize,
+    i2: usize,
+    n1: u8,
+    n2: u8,
+    /// `0x20` when the byte at `i1` / `i2` is a letter (compare case-folded), else 0.
+    f1: u8,
+    f2: u8,
+}
+
+impl CiFinder {
+    /// A searcher for `needle` (ASCII); `None` for a needle shorter than two bytes.
+    pub fn new(needle: &str) -> Option<CiFinder> {
+        let needle = needle.as_bytes().to_ascii_lowercase();
+        let pair = memchr::arch::all::packedpair::Pair::new(&needle)?;
+        let (i1, i2) = (usize::from(pair.index1()), usize::from(pair.index2()));
+        let (n1, n2) = (*needle.get(i1)?, *needle.get(i2)?);
+        let fold = |b: u8| if b.is_ascii_lowercase() { 0x20 } else { 0 };
+        Some(CiFinder {
+            f1: fold(n1),
+            f2: fold(n2),
+            i1,
+            i2,
+            n1,
+            n2,
+            needle,
+        })
+    }
+
+    /// The first position at or after `from` where `hay` holds the needle, ignoring ASCII case.
+    pub fn find(&self, hay: &[u8], mut from: usize) -> Option<usize> {
+        let n = self.needle.len();
+        let verify = |p: usize| {
+            hay.get(p..p + n)
+                .is_some_and(|w| w.eq_ignore_ascii_case(&self.needle))
+        };
+        while from + n <= hay.len() {
+            let block = |i: usize| {
+                hay.get(from + i..from + i + 64)
+                    .and_then(|w| <&[u8; 64]>::try_from(w).ok())
+            };
+            let (Some(w1), Some(w2)) = (block(self.i1), block(self.i2)) else {
+                // The last bytes: one position at a time.
+                return (from..=hay.len() - n).find(|&p| verify(p));
+            };
+            let mut eq = [0u8; 64];
+            for ((e, &a), &b) in eq.iter_mut().zip(w1).zip(w2) {
+                *e = u8::from((a | self.f1) == self.n1) & u8::from((b | self.f2) == self.n2);
+            }
+            if eq.iter().fold(0u8, |x, &y| x | y) != 0 {
+                for (k, &e) in eq.iter().enumerate() {
+                    if e != 0 && verify(from + k) {
+                        return Some(from + k);
+                    }
+                }
+            }
+            from += 64;
+        }
+        None
+    }
 }
 
 impl LiteralSet {
+    /// Are the literals searched in the raw text, without lower-casing a copy?
+    pub fn searches_raw(&self) -> bool {
+        self.few.is_some()
+    }
+
     /// The union of the first clauses of `prefilters` (each prefilter needs one of its first
     /// clause's literals, so a line with none of the union's literals passes none of them).
     pub fn new(prefilters: &[&Prefilter]) -> LiteralSet {
@@ -283,11 +391,18 @@ impl LiteralSet {
         if pats.is_empty() || prefilters.iter().any(|p| p.clauses.is_empty()) {
             return LiteralSet::default();
         }
+        let few = if pats.len() <= FEW {
+            pats.iter()
+                .map(|p| CiFinder::new(p))
+                .collect::<Option<Vec<_>>>()
+        } else {
+            None
+        };
         let ac = aho_corasick::AhoCorasick::builder()
             .match_kind(aho_corasick::MatchKind::LeftmostFirst)
             .build(&pats)
             .ok();
-        LiteralSet { ac }
+        LiteralSet { ac, few }
     }
 }
 
@@ -335,6 +450,59 @@ mod tests {
         };
         let pred = crate::plan::search::compile(e, &mut |_| unreachable!()).unwrap();
         Prefilter::from_pred(&pred)
+    }
+
+    /// The case-insensitive searcher finds what lower-casing both sides and searching finds,
+    /// from every start: needles and haystacks over letters of both cases, the bytes that case
+    /// folding with `| 0x20` would confuse with letters or each other (`@` and `` ` ``, `[` and
+    /// `{`), non-ASCII bytes and newlines; haystacks longer and shorter than a block.
+    #[test]
+    fn ci_finder_agrees_with_lowercase_search() {
+        let alphabet = b"aAbBzZ@`[{\n\xc4\xb0 ";
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |m: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % m as u64) as usize
+        };
+        for round in 0..400 {
+            let nlen = 2 + next(4);
+            let needle: Vec<u8> = (0..nlen)
+                .map(|_| alphabet[next(10)]) // ASCII part of the alphabet
+                .collect();
+            let hlen = if round % 3 == 0 {
+                next(70)
+            } else {
+                60 + next(300)
+            };
+            let mut hay: Vec<u8> = (0..hlen).map(|_| alphabet[next(alphabet.len())]).collect();
+            // plant the needle, in a random case, now and then
+            if hlen > nlen && next(2) == 0 {
+                let at = next(hlen - nlen);
+                for (k, &b) in needle.iter().enumerate() {
+                    hay[at + k] = if next(2) == 0 {
+                        b.to_ascii_uppercase()
+                    } else {
+                        b
+                    };
+                }
+            }
+            let needle = String::from_utf8(needle).unwrap();
+            let f = CiFinder::new(&needle).unwrap();
+            let lower_hay = hay.to_ascii_lowercase();
+            let lower_needle = needle.to_ascii_lowercase();
+            for from in 0..=hay.len() {
+                let want = memmem::find(lower_hay.get(from..).unwrap(), lower_needle.as_bytes())
+                    .map(|p| p + from);
+                assert_eq!(
+                    f.find(&hay, from),
+                    want,
+                    "needle {needle:?} in {:?} from {from}",
+                    String::from_utf8_lossy(&hay)
+                );
+            }
+        }
     }
 
     /// The chunk-level search marks exactly the lines a per-line check would: overlapping
