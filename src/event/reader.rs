@@ -315,6 +315,7 @@ const MIN_PARALLEL_PARSE: usize = 64;
 pub const DEFAULT_MAX_LINE: usize = 64 << 20;
 
 /// What parsing one line needs; shared by the threads.
+#[derive(Clone)]
 struct Parse<'a> {
     /// A line is parsed when any of these lets it through (all when empty).
     prefilters: &'a [&'a Prefilter],
@@ -327,6 +328,9 @@ struct Parse<'a> {
     project: Option<&'a Projection>,
     keep: &'a (dyn Fn(&Arc<Event>) -> u64 + Sync),
 }
+
+/// A line of a block: its number, and where it starts and ends in the block.
+type Line = (usize, usize, usize);
 
 /// What became of one line.
 enum Outcome {
@@ -479,14 +483,19 @@ impl FileCtx<'_> {
         let mut line_no = 0usize;
         let mut overlong = false;
         loop {
-            // Complete lines in buf[pos..].
-            let mut lines: Vec<(usize, usize, usize)> = Vec::new();
+            // Complete lines in buf[pos..], in chunks.
+            let mut chunks: Vec<Vec<Line>> = Vec::new();
+            let mut lines: Vec<Line> = Vec::new();
             let mut cursor = pos;
             while let Some(i) = memchr::memchr(b'\n', buf.get(cursor..).unwrap_or_default()) {
                 let end = cursor + i;
                 line_no += 1;
                 if overlong || end - cursor > self.max_line {
                     overlong = false;
+                    // The lines before it are accounted first.
+                    chunks.push(std::mem::take(&mut lines));
+                    self.process_chunks(&buf, &chunks)?;
+                    chunks.clear();
                     self.stats.read += 1;
                     self.reject(
                         line_no,
@@ -500,11 +509,11 @@ impl FileCtx<'_> {
                 }
                 cursor = end + 1;
                 if lines.len() >= CHUNK {
-                    self.process(&buf, &lines)?;
-                    lines.clear();
+                    chunks.push(std::mem::take(&mut lines));
                 }
             }
-            self.process(&buf, &lines)?;
+            chunks.push(lines);
+            self.process_chunks(&buf, &chunks)?;
             // Keep the incomplete last line; read more.
             buf.drain(..cursor.min(buf.len()));
             pos = 0;
@@ -541,70 +550,48 @@ impl FileCtx<'_> {
     }
 
     fn process(&mut self, buf: &[u8], lines: &[(usize, usize, usize)]) -> Result<(), Diag> {
-        use rayon::prelude::*;
-        let parse = &self.parse;
-        // The prefilter runs over the whole chunk first; only its candidate lines are parsed
-        // (in parallel), the others are skipped (or blank) without work of their own.
-        let spans: Vec<(usize, usize)> = lines.iter().map(|&(_, s, e)| (s, e)).collect();
-        // The search itself is split among the threads (by lines, so each part is whole lines).
-        let parts = rayon::current_num_threads();
-        // Only a search that lower-cases the chunk is worth a hand-over to the pool; the raw
-        // search for a few literals is faster than the thread wake-ups.
-        let candidate: Vec<bool> = if parts > 1
-            && !parse.literals.searches_raw()
-            && spans.len() >= 2 * MIN_PART
-        {
-            let per = spans.len().div_ceil(parts).max(MIN_PART);
-            spans
-                .par_chunks(per)
-                .map(|sp| {
-                    crate::plan::prefilter::candidates(parse.prefilters, parse.literals, buf, sp)
-                })
-                .collect::<Vec<_>>()
-                .concat()
-        } else {
-            crate::plan::prefilter::candidates(parse.prefilters, parse.literals, buf, &spans)
-        };
-        let todo: Vec<(usize, usize, usize)> = lines
-            .iter()
-            .zip(&candidate)
-            .filter(|(_, c)| **c)
-            .map(|(l, _)| *l)
-            .collect();
-        let parse_one = |&(n, s, e): &(usize, usize, usize)| {
-            parse.line(trim_line(buf.get(s..e).unwrap_or_default()), n)
-        };
-        // A few lines are parsed here: handing them to the pool costs a thread wake-up each way,
-        // more than parsing them (on one thread, every hand-over is pure cost).
-        let mut parsed = if parts > 1 && todo.len() >= MIN_PARALLEL_PARSE {
-            todo.par_iter().map(parse_one).collect::<Vec<Outcome>>()
-        } else {
-            todo.iter().map(parse_one).collect::<Vec<Outcome>>()
+        let done = outcomes(&self.parse, buf, lines);
+        self.settle(done, lines.len())
+    }
+
+    /// The chunks of one block: while the outcomes of a chunk are accounted and handed to the
+    /// pipelines on this thread, the next chunk is searched and parsed on the pool. Chunks are
+    /// still accounted in order, so the results do not depend on the timing.
+    fn process_chunks(&mut self, buf: &[u8], chunks: &[Vec<Line>]) -> Result<(), Diag> {
+        if rayon::current_num_threads() < 2 || chunks.len() < 2 {
+            for c in chunks {
+                self.process(buf, c)?;
+            }
+            return Ok(());
         }
-        .into_iter();
-        let outcomes: Vec<Outcome> = lines
-            .iter()
-            .zip(&candidate)
-            .map(|(&(_, s, e), c)| {
-                if *c {
-                    parsed.next().unwrap_or(Outcome::Blank)
-                } else if buf
-                    .get(s..e)
-                    .unwrap_or_default()
-                    .iter()
-                    .all(u8::is_ascii_whitespace)
-                {
-                    Outcome::Blank
-                } else {
-                    Outcome::Skipped
+        let parse = self.parse.clone();
+        let mut ready = chunks
+            .first()
+            .map(|c| outcomes(&parse, buf, c))
+            .unwrap_or_default();
+        for (i, chunk) in chunks.iter().enumerate() {
+            let current = std::mem::take(&mut ready);
+            let mut next = None;
+            let upcoming = chunks.get(i + 1);
+            rayon::in_place_scope(|scope| {
+                if let Some(lines) = upcoming {
+                    let (parse, next) = (&parse, &mut next);
+                    scope.spawn(move |_| *next = Some(outcomes(parse, buf, lines)));
                 }
-            })
-            .collect();
-        for o in outcomes {
+                self.settle(current, chunk.len())
+            })?;
+            ready = next.unwrap_or_default();
+        }
+        Ok(())
+    }
+
+    /// Account a chunk's outcomes, in line order.
+    fn settle(&mut self, done: Vec<Outcome>, lines: usize) -> Result<(), Diag> {
+        for o in done {
             self.account(o)?;
         }
         if let Some(obs) = self.observer {
-            obs.advance(0, lines.len() as u64);
+            obs.advance(0, lines as u64);
         }
         Ok(())
     }
@@ -720,6 +707,65 @@ impl FileCtx<'_> {
         self.stats.reject(&self.parse.origin, line, msg);
         Ok(())
     }
+}
+
+/// What becomes of each line of a chunk: the prefilter runs over the whole chunk first; only its
+/// candidate lines are parsed, the others are skipped (or blank) without work of their own.
+fn outcomes(parse: &Parse<'_>, buf: &[u8], lines: &[Line]) -> Vec<Outcome> {
+    use rayon::prelude::*;
+    let spans: Vec<(usize, usize)> = lines.iter().map(|&(_, s, e)| (s, e)).collect();
+    // The search itself is split among the threads (by lines, so each part is whole lines).
+    let parts = rayon::current_num_threads();
+    // Only a search that lower-cases the chunk is worth a hand-over to the pool; the raw
+    // search for a few literals is faster than the thread wake-ups.
+    let candidate: Vec<bool> = if parts > 1
+        && !parse.literals.searches_raw()
+        && spans.len() >= 2 * MIN_PART
+    {
+        let per = spans.len().div_ceil(parts).max(MIN_PART);
+        spans
+            .par_chunks(per)
+            .map(|sp| crate::plan::prefilter::candidates(parse.prefilters, parse.literals, buf, sp))
+            .collect::<Vec<_>>()
+            .concat()
+    } else {
+        crate::plan::prefilter::candidates(parse.prefilters, parse.literals, buf, &spans)
+    };
+    let todo: Vec<(usize, usize, usize)> = lines
+        .iter()
+        .zip(&candidate)
+        .filter(|(_, c)| **c)
+        .map(|(l, _)| *l)
+        .collect();
+    let parse_one = |&(n, s, e): &(usize, usize, usize)| {
+        parse.line(trim_line(buf.get(s..e).unwrap_or_default()), n)
+    };
+    // A few lines are parsed here: handing them to the pool costs a thread wake-up each way,
+    // more than parsing them (on one thread, every hand-over is pure cost).
+    let mut parsed = if parts > 1 && todo.len() >= MIN_PARALLEL_PARSE {
+        todo.par_iter().map(parse_one).collect::<Vec<Outcome>>()
+    } else {
+        todo.iter().map(parse_one).collect::<Vec<Outcome>>()
+    }
+    .into_iter();
+    lines
+        .iter()
+        .zip(&candidate)
+        .map(|(&(_, s, e), c)| {
+            if *c {
+                parsed.next().unwrap_or(Outcome::Blank)
+            } else if buf
+                .get(s..e)
+                .unwrap_or_default()
+                .iter()
+                .all(u8::is_ascii_whitespace)
+            {
+                Outcome::Blank
+            } else {
+                Outcome::Skipped
+            }
+        })
+        .collect()
 }
 
 /// Read until `buf` has grown by `want` bytes or the input ends; true at the end.
@@ -853,6 +899,64 @@ mod tests {
             Ok(())
         });
         (got, r)
+    }
+
+    /// Many chunks, read on a pool of three threads (the next chunk is parsed while the current
+    /// one is accounted): events come in line order, every malformed line is counted, and the
+    /// problems are reported in line order, an overlong line among them.
+    #[test]
+    fn many_chunks_on_many_threads_keep_line_order() {
+        let n = 3 * CHUNK + 123;
+        let mut text = String::new();
+        let mut bad = Vec::new();
+        for i in 1..=n {
+            if i % 499 == 0 {
+                text.push_str("{bad\n");
+                bad.push(i);
+            } else if i == 2 * CHUNK + 7 {
+                text.push_str(&format!("{{\"i\":{i},\"pad\":\"{}\"}}\n", "x".repeat(300)));
+                bad.push(i);
+            } else {
+                text.push_str(&format!("{{\"i\":{i}}}\n"));
+            }
+        }
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        let (evs, stats) = pool.install(|| read_with(&text, false, Some(200)));
+        let stats = stats.unwrap();
+        bad.sort_unstable();
+        assert_eq!(stats.read, n as u64);
+        assert_eq!(stats.malformed, bad.len() as u64);
+        assert_eq!(stats.parsed, (n - bad.len()) as u64);
+        let lines: Vec<usize> = evs.iter().map(|e| e.line).collect();
+        let want: Vec<usize> = (1..=n).filter(|i| !bad.contains(i)).collect();
+        assert_eq!(lines, want);
+        let reported: Vec<usize> = stats
+            .problems
+            .iter()
+            .map(|p| {
+                p.rsplit_once(".json:")
+                    .unwrap()
+                    .1
+                    .split(':')
+                    .next()
+                    .unwrap()
+                    .parse()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(
+            reported,
+            bad.iter().copied().take(reported.len()).collect::<Vec<_>>()
+        );
+        assert!(
+            stats
+                .problems
+                .iter()
+                .any(|p| p.contains("line longer than 200 bytes"))
+        );
     }
 
     #[test]
