@@ -554,9 +554,10 @@ impl FileCtx<'_> {
         self.settle(done, lines.len())
     }
 
-    /// The chunks of one block: while the outcomes of a chunk are accounted and handed to the
-    /// pipelines on this thread, the next chunk is searched and parsed on the pool. Chunks are
-    /// still accounted in order, so the results do not depend on the timing.
+    /// The chunks of one block: while a chunk's outcomes are accounted and handed to the
+    /// pipelines on this thread, the next chunk's candidate lines are parsed on the pool — when
+    /// there are enough of them to be worth a thread wake-up. Chunks are still accounted in
+    /// order, so the results do not depend on the timing.
     fn process_chunks(&mut self, buf: &[u8], chunks: &[Vec<Line>]) -> Result<(), Diag> {
         if rayon::current_num_threads() < 2 || chunks.len() < 2 {
             for c in chunks {
@@ -571,13 +572,22 @@ impl FileCtx<'_> {
             .unwrap_or_default();
         for (i, chunk) in chunks.iter().enumerate() {
             let current = std::mem::take(&mut ready);
+            let Some(upcoming) = chunks.get(i + 1) else {
+                self.settle(current, chunk.len())?;
+                break;
+            };
+            let candidate = select(&parse, buf, upcoming);
+            if selected(&candidate) < MIN_PARALLEL_PARSE {
+                self.settle(current, chunk.len())?;
+                ready = parse_selected(&parse, buf, upcoming, &candidate);
+                continue;
+            }
             let mut next = None;
-            let upcoming = chunks.get(i + 1);
             rayon::in_place_scope(|scope| {
-                if let Some(lines) = upcoming {
-                    let (parse, next) = (&parse, &mut next);
-                    scope.spawn(move |_| *next = Some(outcomes(parse, buf, lines)));
-                }
+                let (parse, next, candidate) = (&parse, &mut next, &candidate);
+                scope.spawn(move |_| {
+                    *next = Some(parse_selected(parse, buf, upcoming, candidate));
+                });
                 self.settle(current, chunk.len())
             })?;
             ready = next.unwrap_or_default();
@@ -712,16 +722,19 @@ impl FileCtx<'_> {
 /// What becomes of each line of a chunk: the prefilter runs over the whole chunk first; only its
 /// candidate lines are parsed, the others are skipped (or blank) without work of their own.
 fn outcomes(parse: &Parse<'_>, buf: &[u8], lines: &[Line]) -> Vec<Outcome> {
+    let candidate = select(parse, buf, lines);
+    parse_selected(parse, buf, lines, &candidate)
+}
+
+/// Which lines of a chunk the prefilter lets through.
+fn select(parse: &Parse<'_>, buf: &[u8], lines: &[Line]) -> Vec<bool> {
     use rayon::prelude::*;
     let spans: Vec<(usize, usize)> = lines.iter().map(|&(_, s, e)| (s, e)).collect();
     // The search itself is split among the threads (by lines, so each part is whole lines).
     let parts = rayon::current_num_threads();
     // Only a search that lower-cases the chunk is worth a hand-over to the pool; the raw
     // search for a few literals is faster than the thread wake-ups.
-    let candidate: Vec<bool> = if parts > 1
-        && !parse.literals.searches_raw()
-        && spans.len() >= 2 * MIN_PART
-    {
+    if parts > 1 && !parse.literals.searches_raw() && spans.len() >= 2 * MIN_PART {
         let per = spans.len().div_ceil(parts).max(MIN_PART);
         spans
             .par_chunks(per)
@@ -730,10 +743,26 @@ fn outcomes(parse: &Parse<'_>, buf: &[u8], lines: &[Line]) -> Vec<Outcome> {
             .concat()
     } else {
         crate::plan::prefilter::candidates(parse.prefilters, parse.literals, buf, &spans)
-    };
+    }
+}
+
+/// How many lines `select` let through.
+fn selected(candidate: &[bool]) -> usize {
+    candidate.iter().filter(|c| **c).count()
+}
+
+/// Parse the selected lines of a chunk; the outcome of every line, in order.
+fn parse_selected(
+    parse: &Parse<'_>,
+    buf: &[u8],
+    lines: &[Line],
+    candidate: &[bool],
+) -> Vec<Outcome> {
+    use rayon::prelude::*;
+    let parts = rayon::current_num_threads();
     let todo: Vec<(usize, usize, usize)> = lines
         .iter()
-        .zip(&candidate)
+        .zip(candidate)
         .filter(|(_, c)| **c)
         .map(|(l, _)| *l)
         .collect();
@@ -750,7 +779,7 @@ fn outcomes(parse: &Parse<'_>, buf: &[u8], lines: &[Line]) -> Vec<Outcome> {
     .into_iter();
     lines
         .iter()
-        .zip(&candidate)
+        .zip(candidate)
         .map(|(&(_, s, e), c)| {
             if *c {
                 parsed.next().unwrap_or(Outcome::Blank)
