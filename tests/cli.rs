@@ -225,6 +225,42 @@ fn explain_prints_the_plan() {
     );
 }
 
+/// `explain --scan` adds how the search reads the data: the PST rule needs both of its
+/// literal values (lower-cased, the longer first) and parses only the fields its search and
+/// `stats` read (sorted); a search whose events reach the output whole parses everything.
+#[test]
+fn explain_scan_shows_the_prefilter_and_the_parsed_fields() {
+    let out = tripline()
+        .current_dir(root())
+        .args(["explain", "rules/o365_pst_export_alert.yml", "--scan"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let tail: Vec<&str> = text.lines().rev().take(2).collect();
+    assert_eq!(
+        tail,
+        [
+            "parsed fields: AlertEntityId, Category, Name, Operation, Severity, Source, _time, sourcetype and the time field (the other keys are validated and skipped)",
+            "prefilter: a line is parsed only if it contains \"ediscovery search started or exported\" and \"threatmanagement\" (ASCII case ignored; lines with a \\u escape are always parsed)",
+        ]
+    );
+    let out = tripline()
+        .args([
+            "explain",
+            "--query",
+            "NOT foo Operation IN (Send*, HardDelete)",
+            "--scan",
+        ])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.ends_with("prefilter: a line is parsed only if it contains (\"harddelete\" or \"send\") (ASCII case ignored; lines with a \\u escape are always parsed)\nparsed fields: all\n"),
+        "{text}"
+    );
+}
+
 #[test]
 fn explain_parse_error_exits_2_with_caret() {
     tripline()

@@ -252,6 +252,10 @@ struct ExplainArgs {
     /// KQL field types overriding the bundled ECS schema.
     #[arg(long)]
     field_types: Option<PathBuf>,
+    /// Also print how the search reads the data: the literals the prefilter requires and the
+    /// fields that are parsed.
+    #[arg(long)]
+    scan: bool,
     #[command(flatten)]
     lookups: LookupArgs,
 }
@@ -1297,6 +1301,9 @@ fn cmd_explain(a: &ExplainArgs) -> u8 {
                 report(w, &name, Some(&text));
             }
             print!("{}", c.plan.explain());
+            if a.scan {
+                print!("{}", c.plan.explain_scan());
+            }
             0
         }
         Err(all) => {

@@ -242,6 +242,48 @@ impl Plan {
         None
     }
 
+    /// How the plan's main search reads the data (`tripline explain --scan`): the literals a
+    /// line must contain to be parsed at all, and the fields that are parsed. Subsearches are
+    /// not filled in here, so a search with one shows what holds before they run.
+    pub fn explain_scan(&self) -> String {
+        let Source::Scan(pred) = &self.source else {
+            return "scan: none (the search starts with a generating command)\n".to_string();
+        };
+        let mut out = String::new();
+        let pf = prefilter::Prefilter::from_pred(pred);
+        if pf.is_empty() {
+            out.push_str("prefilter: none (every line is parsed)\n");
+        } else {
+            let clauses: Vec<String> = pf
+                .clauses()
+                .iter()
+                .map(|c| {
+                    let alts: Vec<String> = c.iter().map(|l| format!("\"{l}\"")).collect();
+                    match alts.as_slice() {
+                        [one] => one.clone(),
+                        _ => format!("({})", alts.join(" or ")),
+                    }
+                })
+                .collect();
+            out.push_str(&format!(
+                "prefilter: a line is parsed only if it contains {} (ASCII case ignored; lines with a \\u escape are always parsed)\n",
+                clauses.join(" and ")
+            ));
+        }
+        match self.reads_with(pred) {
+            Some(mut fields) => {
+                fields.sort();
+                fields.dedup();
+                out.push_str(&format!(
+                    "parsed fields: {} and the time field (the other keys are validated and skipped)\n",
+                    fields.join(", ")
+                ));
+            }
+            None => out.push_str("parsed fields: all\n"),
+        }
+        out
+    }
+
     /// A stable, readable tree of the plan (`tripline explain`).
     pub fn explain(&self) -> String {
         let mut out = String::new();
