@@ -126,6 +126,46 @@ fn query_prints_bare_rows_and_counts_malformed_lines() {
     );
 }
 
+/// With a projection the event text is kept only when the plan reads `_raw`: by name, through a
+/// bare search term, or through `rex`'s default field. Every figure below is counted by hand
+/// from the three lines.
+#[test]
+fn projected_runs_keep_raw_when_the_plan_reads_it() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("e.ndjson");
+    // 19, 23 (two trailing spaces included) and 19 bytes long
+    std::fs::write(
+        &data,
+        "{\"a\":\"x\",\"b\":\"foo\"}\n{\"a\":\"y\", \"b\": \"bar\"}  \n{\"a\":\"x\",\"b\":\"baz\"}\n",
+    )
+    .expect("write");
+    let run = |q: &str| {
+        let out = tripline()
+            .args(["query", q, "--data"])
+            .arg(&data)
+            .args(["--format", "ndjson", "--no-progress"])
+            .output()
+            .expect("runs");
+        assert!(out.status.success(), "{q}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert_eq!(
+        run("* | eval n=len(_raw) | stats sum(n) as total by a"),
+        "{\"a\":\"x\",\"total\":38}\n{\"a\":\"y\",\"total\":23}\n"
+    );
+    // `bar` is a term of the second line's text only
+    assert_eq!(run("bar | stats count by a"), "{\"a\":\"y\",\"count\":1}\n");
+    assert_eq!(
+        run("* | rex \"\\\"b\\\": \\\"(?<v>\\w+)\" | stats values(v) as v"),
+        "{\"v\":\"bar\"}\n"
+    );
+    // and a plan that does not read it still counts what it reads
+    assert_eq!(
+        run("* | stats count by a"),
+        "{\"a\":\"x\",\"count\":2}\n{\"a\":\"y\",\"count\":1}\n"
+    );
+}
+
 #[test]
 fn strict_makes_malformed_fatal_with_exit_3() {
     let dir = tempfile::tempdir().expect("tmp");

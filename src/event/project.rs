@@ -63,10 +63,284 @@ impl Projection {
     /// Parse `text` as a JSON document keeping only the wanted top-level keys. `Ok(None)`: the
     /// text is valid JSON but not an object. Errors are the deserializer's, as for a whole parse.
     pub fn parse(&self, text: &str) -> Result<Option<Json>, serde_json::Error> {
+        if let Some(doc) = Scan::new(text).object(self) {
+            return Ok(Some(Json::Object(doc)));
+        }
+        self.parse_serde(text)
+    }
+
+    /// The deserializer path: exact for every input, and the one whose errors are reported.
+    fn parse_serde(&self, text: &str) -> Result<Option<Json>, serde_json::Error> {
         let mut de = serde_json::Deserializer::from_str(text);
         let doc = Doc(self).deserialize(&mut de)?;
         de.end()?;
         Ok(doc)
+    }
+}
+
+/// The fast path: a byte scanner that validates JSON and skips unwanted values without the
+/// deserializer's per-value calls, reading strings eight bytes at a time.
+///
+/// It answers only when the answer is certainly the deserializer's: it accepts a subset of what
+/// serde_json accepts, and gives up (`None`, and the line goes through
+/// [`Projection::parse_serde`]) on anything else — every error, escapes in a wanted key, a
+/// `\u` surrogate, a number with an exponent or of more than 300 characters (the only numbers
+/// that can be out of range are read by serde_json itself), nesting deeper than 100 (serde_json
+/// stops at 128), a document that is not an object. Kept values are handed to serde_json as the
+/// slice the scanner delimited, so they are built exactly as in a whole parse.
+struct Scan<'t> {
+    text: &'t str,
+    b: &'t [u8],
+    i: usize,
+}
+
+/// Deeper nesting is left to serde_json, whose own limit (128) decides.
+const MAX_DEPTH: usize = 100;
+/// Longer numbers are read by serde_json (they may be out of range).
+const MAX_NUMBER: usize = 300;
+
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// Bytes of `x` (little-endian) that end a run of plain string bytes: `"`, `\` or a control
+/// character. The lowest set bit is exact (the false positives of these tricks only occur above
+/// a true one).
+fn specials(x: u64) -> u64 {
+    let zero = |v: u64| v.wrapping_sub(LO) & !v & HI;
+    zero(x ^ (LO * u64::from(b'"')))
+        | zero(x ^ (LO * u64::from(b'\\')))
+        | (x.wrapping_sub(LO * 0x20) & !x & HI)
+}
+
+impl<'t> Scan<'t> {
+    fn new(text: &'t str) -> Scan<'t> {
+        Scan {
+            text,
+            b: text.as_bytes(),
+            i: 0,
+        }
+    }
+
+    /// Moves the cursor to the first special byte (see [`specials`]) at or after it, or to
+    /// the end.
+    fn skip_plain(&mut self) {
+        while let Some(w) = self.b.get(self.i..self.i + 8) {
+            let mut x = [0u8; 8];
+            x.copy_from_slice(w);
+            let m = specials(u64::from_le_bytes(x));
+            if m != 0 {
+                self.i += (m.trailing_zeros() / 8) as usize;
+                return;
+            }
+            self.i += 8;
+        }
+        while let Some(&c) = self.b.get(self.i) {
+            if c == b'"' || c == b'\\' || c < 0x20 {
+                return;
+            }
+            self.i += 1;
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.peek() {
+            self.i += 1;
+        }
+    }
+
+    fn eat(&mut self, c: u8) -> Option<()> {
+        (self.peek()? == c).then(|| self.i += 1)
+    }
+
+    fn word(&mut self, w: &[u8]) -> Option<()> {
+        let end = self.i + w.len();
+        (self.b.get(self.i..end)? == w).then(|| self.i = end)
+    }
+
+    /// The whole line as a projected object.
+    fn object(mut self, p: &Projection) -> Option<serde_json::Map<String, Json>> {
+        let mut out = serde_json::Map::new();
+        self.ws();
+        self.eat(b'{')?;
+        self.ws();
+        if self.eat(b'}').is_none() {
+            loop {
+                let (start, escaped) = self.string()?;
+                if escaped {
+                    // compared unescaped by the deserializer; rare enough to leave to it
+                    return None;
+                }
+                let key = self.text.get(start..self.i - 1)?;
+                self.ws();
+                self.eat(b':')?;
+                self.ws();
+                let at = self.i;
+                if p.wants(key) {
+                    self.value(1)?;
+                    let v: Json = serde_json::from_str(self.text.get(at..self.i)?).ok()?;
+                    // A repeated key keeps its first position and its last value.
+                    out.insert(key.to_string(), v);
+                } else {
+                    self.value(1)?;
+                }
+                self.ws();
+                match self.peek()? {
+                    b',' => {
+                        self.i += 1;
+                        self.ws();
+                    }
+                    b'}' => {
+                        self.i += 1;
+                        break;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        self.ws();
+        (self.i == self.b.len()).then_some(out)
+    }
+
+    /// A string starting at the cursor; returns where its content starts and whether it has
+    /// escapes, with the cursor after the closing quote.
+    fn string(&mut self) -> Option<(usize, bool)> {
+        self.eat(b'"')?;
+        let start = self.i;
+        let mut escaped = false;
+        loop {
+            self.skip_plain();
+            match self.peek()? {
+                b'"' => {
+                    self.i += 1;
+                    return Some((start, escaped));
+                }
+                b'\\' => {
+                    escaped = true;
+                    self.i += 1;
+                    match self.peek()? {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.i += 1,
+                        b'u' => {
+                            let hex = self.b.get(self.i + 1..self.i + 5)?;
+                            let hex = std::str::from_utf8(hex).ok()?;
+                            let code = u16::from_str_radix(hex, 16).ok()?;
+                            if !hex.bytes().all(|c| c.is_ascii_hexdigit())
+                                || (0xD800..=0xDFFF).contains(&code)
+                            {
+                                return None;
+                            }
+                            self.i += 5;
+                        }
+                        _ => return None,
+                    }
+                }
+                _ => return None, // a control character
+            }
+        }
+    }
+
+    /// Any value starting at the cursor, nested `depth` levels deep.
+    fn value(&mut self, depth: usize) -> Option<()> {
+        match self.peek()? {
+            b'"' => self.string().map(drop),
+            b'{' => {
+                if depth >= MAX_DEPTH {
+                    return None;
+                }
+                self.i += 1;
+                self.ws();
+                if self.eat(b'}').is_some() {
+                    return Some(());
+                }
+                loop {
+                    self.string()?;
+                    self.ws();
+                    self.eat(b':')?;
+                    self.ws();
+                    self.value(depth + 1)?;
+                    self.ws();
+                    match self.peek()? {
+                        b',' => {
+                            self.i += 1;
+                            self.ws();
+                        }
+                        b'}' => {
+                            self.i += 1;
+                            return Some(());
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b'[' => {
+                if depth >= MAX_DEPTH {
+                    return None;
+                }
+                self.i += 1;
+                self.ws();
+                if self.eat(b']').is_some() {
+                    return Some(());
+                }
+                loop {
+                    self.value(depth + 1)?;
+                    self.ws();
+                    match self.peek()? {
+                        b',' => {
+                            self.i += 1;
+                            self.ws();
+                        }
+                        b']' => {
+                            self.i += 1;
+                            return Some(());
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b't' => self.word(b"true"),
+            b'f' => self.word(b"false"),
+            b'n' => self.word(b"null"),
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => None,
+        }
+    }
+
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?`; with an exponent or long, serde_json reads it.
+    fn number(&mut self) -> Option<()> {
+        let start = self.i;
+        let _ = self.eat(b'-');
+        match self.peek()? {
+            b'0' => self.i += 1,
+            b'1'..=b'9' => self.digits(),
+            _ => return None,
+        }
+        if self.eat(b'.').is_some() {
+            if !self.peek()?.is_ascii_digit() {
+                return None;
+            }
+            self.digits();
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.i += 1;
+            let _ = self.eat(b'+').or_else(|| self.eat(b'-'));
+            if !self.peek()?.is_ascii_digit() {
+                return None;
+            }
+            self.digits();
+        } else if self.i - start <= MAX_NUMBER {
+            return Some(());
+        }
+        let n: Json = serde_json::from_str(self.text.get(start..self.i)?).ok()?;
+        n.is_number().then_some(())
+    }
+
+    fn digits(&mut self) {
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.i += 1;
+        }
     }
 }
 
@@ -275,5 +549,169 @@ mod tests {
             "]".repeat(200)
         );
         assert!(projected(&["a"], &deep).is_err_and(|e| e.contains("recursion limit")));
+    }
+
+    /// A small deterministic generator (xorshift64*).
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+        fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+            xs[self.below(xs.len())]
+        }
+    }
+
+    const KEYS: &[&str] = &["a", "b", "Operation", "N\\u0061me", "Name", "x y", ""];
+    const STRINGS: &[&str] = &[
+        "plain",
+        "with \\\"quote\\\" and \\\\ and \\/",
+        "\\r\\n\\t\\b\\f",
+        "\\u00e9\\u20AC",
+        "\\ud83d\\ude00", // a surrogate pair
+        "\\ud800",        // a lone surrogate
+        "\\udc00x",       // a lone trailing surrogate
+        "\\uZZZZ",        // bad hex
+        "\\u12",          // short escape
+        "\\q",            // bad escape
+        "tab\there",      // a raw control character
+        "nul\u{0}",       // a raw NUL
+        "é€😀 non-ASCII",
+        "a long string that crosses several eight-byte words without anything special in it",
+    ];
+    const NUMBERS: &[&str] = &[
+        "0",
+        "-0",
+        "7",
+        "-12",
+        "3.25",
+        "-0.5",
+        "1e5",
+        "1E-5",
+        "2.5e+3",
+        "1e999",
+        "-1e999",
+        "1e-999",
+        "01",
+        "1.",
+        ".5",
+        "-",
+        "+1",
+        "1e",
+        "1e+",
+        "123456789012345678901234567890",
+        "18446744073709551616",
+        "-9223372036854775809",
+        "0.1234567890123456789",
+    ];
+
+    fn value(r: &mut Rng, depth: usize, out: &mut String) {
+        let k = if depth > 3 { r.below(4) } else { r.below(7) };
+        match k {
+            0 => {
+                out.push('"');
+                out.push_str(r.pick(STRINGS));
+                out.push('"');
+            }
+            1 => out.push_str(r.pick(NUMBERS)),
+            2 => out.push_str(r.pick(&["true", "false", "null", "tru", "nul", "falsey"])),
+            3 => out.push_str(r.pick(&["\"\"", "[]", "{}", "[ ]", "{ }"])),
+            4 | 5 => {
+                out.push('{');
+                for n in 0..r.below(4) {
+                    if n > 0 {
+                        out.push_str(r.pick(&[",", ", ", " ,"]));
+                    }
+                    out.push('"');
+                    out.push_str(r.pick(KEYS));
+                    out.push_str(r.pick(&["\":", "\" : ", "\":\n"]));
+                    value(r, depth + 1, out);
+                }
+                out.push('}');
+            }
+            _ => {
+                out.push('[');
+                for n in 0..r.below(4) {
+                    if n > 0 {
+                        out.push_str(r.pick(&[",", ", "]));
+                    }
+                    value(r, depth + 1, out);
+                }
+                out.push(']');
+            }
+        }
+    }
+
+    fn document(r: &mut Rng) -> String {
+        let mut out = String::new();
+        out.push_str(r.pick(&["", " ", "\t", "\r\n "]));
+        out.push('{');
+        for n in 0..r.below(6) {
+            if n > 0 {
+                out.push_str(r.pick(&[",", ", "]));
+            }
+            out.push('"');
+            out.push_str(r.pick(KEYS));
+            out.push_str("\": ");
+            value(r, 0, &mut out);
+        }
+        out.push('}');
+        out.push_str(r.pick(&["", " ", "\n", " x", ",", "}"]));
+        // Sometimes deeply nested, sometimes mutated: a character deleted or repeated.
+        if r.below(20) == 0 {
+            let n = 90 + r.below(60);
+            out = format!("{{\"a\": {}1{}}}", "[".repeat(n), "]".repeat(n));
+        }
+        if r.below(3) == 0 && !out.is_empty() {
+            let cut = r.below(out.len());
+            if out.is_char_boundary(cut) {
+                let c = out[cut..].chars().next().unwrap_or('x');
+                if r.below(2) == 0 {
+                    out.remove(cut);
+                } else {
+                    out.insert(cut, c);
+                }
+            }
+        }
+        out
+    }
+
+    /// The fast scanner and the deserializer agree: whenever the scanner answers, the
+    /// deserializer accepts the line and builds the same document. (Where the scanner does not
+    /// answer, `parse` is the deserializer itself.)
+    #[test]
+    fn the_scanner_agrees_with_the_deserializer() {
+        let projections = [
+            Projection::new(Vec::<&str>::new()),
+            Projection::new(["a"]),
+            Projection::new(["Name", "b"]),
+            Projection::new(["a", "b", "Operation", "x y"]),
+        ];
+        let mut r = Rng(0x9E37_79B9_7F4A_7C15);
+        let (mut fast, mut slow) = (0, 0);
+        for _ in 0..40_000 {
+            let text = document(&mut r);
+            for p in &projections {
+                let serde = p.parse_serde(&text).map_err(|e| e.to_string());
+                match Scan::new(&text).object(p) {
+                    Some(doc) => {
+                        fast += 1;
+                        assert_eq!(serde, Ok(Some(Json::Object(doc))), "{text:?}");
+                    }
+                    None => slow += 1,
+                }
+                // and `parse` is the deserializer's answer, whichever path gave it
+                assert_eq!(p.parse(&text).map_err(|e| e.to_string()), serde, "{text:?}");
+            }
+        }
+        // Both paths are exercised (the generator makes valid and invalid lines).
+        assert!(fast > 20_000 && slow > 20_000, "fast {fast}, slow {slow}");
     }
 }

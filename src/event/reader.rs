@@ -210,6 +210,8 @@ impl Dataset {
                     meta,
                     rule: rule.as_ref(),
                     project: project.as_ref(),
+                    // With a projection, `_raw` is kept only when the plan reads it.
+                    keep_raw: fields.is_none_or(|f| f.iter().any(|n| n == "_raw")),
                     keep,
                 },
                 strict: self.cfg.strict,
@@ -326,6 +328,8 @@ struct Parse<'a> {
     rule: Option<&'a TimeRule>,
     /// Parse only these top-level keys (all when `None`).
     project: Option<&'a Projection>,
+    /// Keep the event text as `_raw` (else it is left empty: nothing reads it).
+    keep_raw: bool,
     keep: &'a (dyn Fn(&Arc<Event>) -> u64 + Sync),
 }
 
@@ -378,7 +382,11 @@ impl Parse<'_> {
         };
         let ev = Arc::new(Event {
             doc,
-            raw: text.to_string(),
+            raw: if self.keep_raw {
+                text.to_string()
+            } else {
+                String::new()
+            },
             time,
             meta: self.meta.clone(),
             origin: self.origin.clone(),
