@@ -269,7 +269,28 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    let code = match cli.command {
+    let threads = match &cli.command {
+        Cmd::Run(a) => a.data.threads,
+        Cmd::Query(a) => a.data.threads,
+        _ => None,
+    };
+    // The command runs on a worker of the pool, so that the thread reading the data also
+    // parses while it waits for the others (a thread outside the pool would only block).
+    // The stack is as large as a main thread's: rule parsing and JSON nesting recurse.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.map_or(0, |n| n.max(1)))
+        .stack_size(8 << 20)
+        .thread_name(|i| format!("tripline-{i}"))
+        .build();
+    let code = match pool {
+        Ok(pool) => pool.install(|| dispatch(cli.command)),
+        Err(_) => dispatch(cli.command),
+    };
+    ExitCode::from(code)
+}
+
+fn dispatch(command: Cmd) -> u8 {
+    match command {
         Cmd::Run(a) => cmd_run(&a),
         Cmd::Query(a) => cmd_query(&a),
         Cmd::Check(a) => cmd_check(&a),
@@ -280,8 +301,7 @@ pub fn main() -> ExitCode {
             print!("{}", crate::functions::markdown());
             0
         }
-    };
-    ExitCode::from(code)
+    }
 }
 
 fn exit_code(d: &Diag) -> u8 {
@@ -461,12 +481,6 @@ fn build_dataset(a: &DataArgs, rules: &[PathBuf]) -> Result<(Dataset, EvalCtx), 
                 format!("bad `--now`: `{now}` is not a time"),
             )
         })?;
-    }
-    if let Some(n) = a.threads {
-        // Only the first call configures the pool; results do not depend on it anyway.
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
-            .build_global();
     }
     // The progress line: on a terminal unless --no-progress, anywhere with --progress.
     let observer: Option<std::sync::Arc<dyn crate::event::reader::Observer>> = if a.no_progress {
