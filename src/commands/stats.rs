@@ -11,7 +11,7 @@ use crate::plan::expr::{CExpr, compile, show};
 use crate::plan::{Lower, Operator, Step};
 use crate::record::{FieldRef, Record};
 use crate::syntax::ast::{Agg, AggArg, Args};
-use crate::value::{Value, compare};
+use crate::value::{SortKey, Value};
 use indexmap::IndexMap;
 use std::collections::{BTreeMap, HashMap};
 
@@ -824,22 +824,21 @@ impl Operator for StatsOp<'_> {
             self.groups
                 .insert(Vec::new(), self.spec.new_group(Vec::new()));
         }
-        let mut groups: Vec<(Vec<String>, Group)> =
-            std::mem::take(&mut self.groups).into_iter().collect();
-        // Keys that compare equal but are different groups (`1` and `1.0`) are ordered by
-        // their text, so that the order never depends on the map's.
-        groups.sort_by(|(ta, a), (tb, b)| {
-            a.key
-                .iter()
-                .zip(&b.key)
-                .map(|(x, y)| compare(x, y))
-                .find(|o| o.is_ne())
-                .unwrap_or(std::cmp::Ordering::Equal)
-                .then_with(|| ta.cmp(tb))
-        });
+        // Each key's sort key is worked out once. Keys that compare equal but are different
+        // groups (`1` and `1.0`) are ordered by their text, so that the order never depends on
+        // the map's.
+        let mut groups: Vec<(Vec<SortKey<'static>>, Vec<String>, Group)> =
+            std::mem::take(&mut self.groups)
+                .into_iter()
+                .map(|(text, g)| {
+                    let key = g.key.iter().map(|v| SortKey::of(v).into_owned()).collect();
+                    (key, text, g)
+                })
+                .collect();
+        groups.sort_by(|(a, ta, _), (b, tb, _)| a.cmp(b).then_with(|| ta.cmp(tb)));
         Ok(groups
             .into_iter()
-            .map(|(_, g)| {
+            .map(|(_, _, g)| {
                 let mut row = IndexMap::new();
                 for (f, v) in self.spec.by.iter().zip(g.key) {
                     row.insert(f.name().to_string(), v);
