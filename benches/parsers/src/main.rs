@@ -62,7 +62,7 @@ fn main() {
         1
     });
     let projection = tripline::event::project::Projection::new(["Operation", "CreationTime"]);
-    run("tripline projection (serde_json, 2 keys kept)", &|l| {
+    run("tripline projection (scanner; serde_json for kept values)", &|l| {
         projection
             .parse(l)
             .unwrap()
