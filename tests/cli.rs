@@ -166,6 +166,42 @@ fn projected_runs_keep_raw_when_the_plan_reads_it() {
     );
 }
 
+/// An event may have any key: serde_json's `Value` (with the `raw_value` feature the reader
+/// uses) rejected objects whose first key is `$serde_json::private::RawValue` (found by the
+/// `projection` fuzz target). Both the whole parse and the projection read it as a field.
+#[test]
+fn the_serde_raw_value_key_is_an_ordinary_field() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("e.ndjson");
+    std::fs::write(
+        &data,
+        "{\"$serde_json::private::RawValue\": 5, \"a\": \"x\"}\n{\"$serde_json::private::RawValue\": \"{}\", \"a\": \"y\"}\n",
+    )
+    .expect("write");
+    // `*` parses whole events, `stats` through the projection
+    for q in ["*", "* | stats count by a"] {
+        let out = tripline()
+            .args(["query", q, "--data"])
+            .arg(&data)
+            .args(["--format", "csv", "--no-progress"])
+            .output()
+            .expect("runs");
+        assert!(out.status.success(), "{q}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let want = if q == "*" {
+            "$serde_json::private::RawValue,a\n5,x\n{},y\n"
+        } else {
+            "a,count\nx,1\ny,1\n"
+        };
+        assert_eq!(text, want, "{q}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("2 events read: 2 parsed, 0 malformed"),
+            "{q}: {err}"
+        );
+    }
+}
+
 #[test]
 fn strict_makes_malformed_fatal_with_exit_3() {
     let dir = tempfile::tempdir().expect("tmp");

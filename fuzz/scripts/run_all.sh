@@ -10,7 +10,7 @@ secs=${1:-1800}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(spl_parse_plan kql_parse event_reader rule_exec)
+  targets=(spl_parse_plan kql_parse event_reader rule_exec projection)
 fi
 mkdir -p fuzz/logs
 export RUSTC_BOOTSTRAP=1

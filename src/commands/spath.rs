@@ -168,7 +168,7 @@ pub(crate) fn parse_json_field(v: &Value) -> Option<Json> {
     if !(trimmed.starts_with('{') || trimmed.starts_with('[')) {
         return None;
     }
-    serde_json::from_str(trimmed).ok()
+    crate::event::json::from_str(trimmed).ok()
 }
 
 impl Operator for &Spath {

@@ -4,6 +4,7 @@
 //! (`_time`, `_raw`, `source`, `sourcetype`, `host`, `index`). Fields are read through compiled
 //! [`path::FieldPath`]s; a document is never flattened to be searched.
 
+pub mod json;
 pub mod path;
 pub mod project;
 pub mod reader;

@@ -181,7 +181,7 @@ impl<'t> Scan<'t> {
                 let at = self.i;
                 if p.wants(key) {
                     self.value(1)?;
-                    let v: Json = serde_json::from_str(self.text.get(at..self.i)?).ok()?;
+                    let v = super::json::from_str(self.text.get(at..self.i)?).ok()?;
                     // A repeated key keeps its first position and its last value.
                     out.insert(key.to_string(), v);
                 } else {
@@ -333,7 +333,7 @@ impl<'t> Scan<'t> {
         } else if self.i - start <= MAX_NUMBER {
             return Some(());
         }
-        let n: Json = serde_json::from_str(self.text.get(start..self.i)?).ok()?;
+        let n = super::json::from_str(self.text.get(start..self.i)?).ok()?;
         n.is_number().then_some(())
     }
 
@@ -365,7 +365,7 @@ impl<'de> Visitor<'de> for Doc<'_> {
             if self.0.wants(&key) {
                 // A repeated key keeps its first position and its last value, as in a whole
                 // parse.
-                let v: Json = map.next_value()?;
+                let v = map.next_value_seed(super::json::Plain)?;
                 out.insert(key.into_owned(), v);
             } else {
                 map.next_value_seed(Skip)?;
@@ -474,7 +474,7 @@ mod tests {
     use super::*;
 
     fn whole(text: &str) -> Result<Option<Json>, String> {
-        serde_json::from_str::<Json>(text)
+        crate::event::json::from_str(text)
             .map(|v| v.is_object().then_some(v))
             .map_err(|e| e.to_string())
     }
@@ -521,6 +521,10 @@ mod tests {
             r#"{"a": 1, "b": 123456789012345678901234}"#, // beyond u64: read as a float, fine
             r#"{"a": 1, "a": 2}"#,          // repeated key, fine
             r#"[1, {"a": 2}]"#,             // not an object
+            // found by the `projection` fuzz target (serde_json's `Value` with `raw_value`
+            // gave "invalid type: sequence, expected raw value" for this key)
+            "{\"$serde_json::private::RawValue\": [{\"ib:\": [{ 070120pe%rtiesb:\":  ",
+            r#"{"$serde_json::private::RawValue": 5, "a": 1}"#,
             r#""text""#,
             "42",
             "null",

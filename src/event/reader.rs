@@ -369,7 +369,7 @@ impl Parse<'_> {
     fn text(&self, text: &str, line: usize) -> Outcome {
         let parsed = match self.project {
             Some(p) => p.parse(text),
-            None => serde_json::from_str::<Json>(text).map(|d| d.is_object().then_some(d)),
+            None => super::json::from_str(text).map(|d| d.is_object().then_some(d)),
         };
         let doc = match parsed {
             Ok(Some(d)) => d,

@@ -1,0 +1,37 @@
+//! The projection against a whole parse (`tripline::event::json::from_str`, the reader's
+//! parse without projection), on arbitrary text: a line is rejected exactly when
+//! serde_json rejects the whole document, with the same message, and an accepted object keeps
+//! exactly the wanted keys with the values of the whole parse. This is what lets the reader's
+//! validating scanner (`src/event/project.rs`) replace the deserializer on the hot path.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use serde_json::Value;
+use tripline::event::project::Projection;
+
+const WANTED: [&str; 3] = ["a", "b", "Operation"];
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let whole = tripline::event::json::from_str(text).map_err(|e| e.to_string());
+    for names in [&WANTED[..], &WANTED[..1], &[][..]] {
+        let got = Projection::new(names.iter().copied())
+            .parse(text)
+            .map_err(|e| e.to_string());
+        match (&whole, got) {
+            (Err(w), Err(g)) => assert_eq!(&g, w, "{text:?}"),
+            (Ok(Value::Object(m)), Ok(Some(Value::Object(g)))) => {
+                let want: serde_json::Map<String, Value> = m
+                    .iter()
+                    .filter(|(k, _)| names.contains(&k.as_str()))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                assert_eq!(g, want, "{text:?}");
+            }
+            (Ok(v), Ok(None)) => assert!(!v.is_object(), "{text:?}"),
+            (w, g) => panic!("{text:?}: whole parse {w:?}, projection {g:?}"),
+        }
+    }
+});
