@@ -152,8 +152,8 @@ struct DataArgs {
     /// malformed.
     #[arg(long)]
     max_line_bytes: Option<usize>,
-    /// Worker threads for parsing and filtering (default: all cores). Results do not depend
-    /// on it.
+    /// Threads for reading, parsing and filtering, the reading thread included (default: all
+    /// cores). Results do not depend on it.
     #[arg(long)]
     threads: Option<usize>,
     /// Parse every event, without the literal prefilter (results are the same; for
