@@ -165,44 +165,55 @@ impl<'t> Scan<'t> {
     fn object(mut self, p: &Projection) -> Option<serde_json::Map<String, Json>> {
         let mut out = serde_json::Map::new();
         self.ws();
-        self.eat(b'{')?;
-        self.ws();
-        if self.eat(b'}').is_none() {
-            loop {
-                let (start, escaped) = self.string()?;
-                if escaped {
-                    // compared unescaped by the deserializer; rare enough to leave to it
-                    return None;
-                }
-                let key = self.text.get(start..self.i - 1)?;
-                self.ws();
-                self.eat(b':')?;
-                self.ws();
-                let at = self.i;
-                if p.wants(key) {
-                    self.value(1)?;
-                    let v = super::json::from_str(self.text.get(at..self.i)?).ok()?;
-                    // A repeated key keeps its first position and its last value.
-                    out.insert(key.to_string(), v);
-                } else {
-                    self.value(1)?;
-                }
-                self.ws();
-                match self.peek()? {
-                    b',' => {
-                        self.i += 1;
-                        self.ws();
-                    }
-                    b'}' => {
-                        self.i += 1;
-                        break;
-                    }
-                    _ => return None,
-                }
+        let mut more = self.open(b'{', b'}')?;
+        while more {
+            let (key, escaped) = self.key()?;
+            if escaped {
+                // compared unescaped by the deserializer; rare enough to leave to it
+                return None;
             }
+            let at = self.i;
+            self.value(1)?;
+            if p.wants(key) {
+                let v = super::json::from_str(self.text.get(at..self.i)?).ok()?;
+                // A repeated key keeps its first position and its last value.
+                out.insert(key.to_string(), v);
+            }
+            more = self.more(b'}')?;
         }
         self.ws();
         (self.i == self.b.len()).then_some(out)
+    }
+
+    /// The opening bracket `open` at the cursor: whether members follow (`false`: it closes
+    /// with `close` at once).
+    fn open(&mut self, open: u8, close: u8) -> Option<bool> {
+        self.eat(open)?;
+        self.ws();
+        Some(self.eat(close).is_none())
+    }
+
+    /// After a member: whether another follows (`,`) or the container ends (`close`).
+    fn more(&mut self, close: u8) -> Option<bool> {
+        self.ws();
+        let c = self.peek()?;
+        self.i += 1;
+        self.ws();
+        match c {
+            b',' => Some(true),
+            c if c == close => Some(false),
+            _ => None,
+        }
+    }
+
+    /// An object key and its colon: the key's text as written, and whether it has escapes.
+    fn key(&mut self) -> Option<(&'t str, bool)> {
+        let (start, escaped) = self.string()?;
+        let key = self.text.get(start..self.i - 1)?;
+        self.ws();
+        self.eat(b':')?;
+        self.ws();
+        Some((key, escaped))
     }
 
     /// A string starting at the cursor; returns where its content starts and whether it has
@@ -224,12 +235,12 @@ impl<'t> Scan<'t> {
                     match self.peek()? {
                         b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.i += 1,
                         b'u' => {
+                            // four hex digits, not a surrogate (serde_json judges pairs)
                             let hex = self.b.get(self.i + 1..self.i + 5)?;
-                            let hex = std::str::from_utf8(hex).ok()?;
-                            let code = u16::from_str_radix(hex, 16).ok()?;
-                            if !hex.bytes().all(|c| c.is_ascii_hexdigit())
-                                || (0xD800..=0xDFFF).contains(&code)
-                            {
+                            let code = hex.iter().try_fold(0u32, |n, &h| {
+                                Some(n * 16 + char::from(h).to_digit(16)?)
+                            })?;
+                            if (0xD800..=0xDFFF).contains(&code) {
                                 return None;
                             }
                             self.i += 5;
@@ -246,59 +257,23 @@ impl<'t> Scan<'t> {
     fn value(&mut self, depth: usize) -> Option<()> {
         match self.peek()? {
             b'"' => self.string().map(drop),
+            b'{' | b'[' if depth >= MAX_DEPTH => None,
             b'{' => {
-                if depth >= MAX_DEPTH {
-                    return None;
-                }
-                self.i += 1;
-                self.ws();
-                if self.eat(b'}').is_some() {
-                    return Some(());
-                }
-                loop {
-                    self.string()?;
-                    self.ws();
-                    self.eat(b':')?;
-                    self.ws();
+                let mut more = self.open(b'{', b'}')?;
+                while more {
+                    self.key()?;
                     self.value(depth + 1)?;
-                    self.ws();
-                    match self.peek()? {
-                        b',' => {
-                            self.i += 1;
-                            self.ws();
-                        }
-                        b'}' => {
-                            self.i += 1;
-                            return Some(());
-                        }
-                        _ => return None,
-                    }
+                    more = self.more(b'}')?;
                 }
+                Some(())
             }
             b'[' => {
-                if depth >= MAX_DEPTH {
-                    return None;
-                }
-                self.i += 1;
-                self.ws();
-                if self.eat(b']').is_some() {
-                    return Some(());
-                }
-                loop {
+                let mut more = self.open(b'[', b']')?;
+                while more {
                     self.value(depth + 1)?;
-                    self.ws();
-                    match self.peek()? {
-                        b',' => {
-                            self.i += 1;
-                            self.ws();
-                        }
-                        b']' => {
-                            self.i += 1;
-                            return Some(());
-                        }
-                        _ => return None,
-                    }
+                    more = self.more(b']')?;
                 }
+                Some(())
             }
             b't' => self.word(b"true"),
             b'f' => self.word(b"false"),
