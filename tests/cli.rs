@@ -19,6 +19,21 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// `tripline query QUERY --data DATA --format FORMAT`, expected to succeed: (stdout, stderr).
+fn query_ok(query: &str, data: &Path, format: &str) -> (String, String) {
+    let out = tripline()
+        .args(["query", query, "--data"])
+        .arg(data)
+        .args(["--format", format, "--no-progress"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{query}");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// The shipped PST rule on its dataset returns exactly the rows worked out independently in
 /// tests/data/o365_pst_export/expected.py (see that folder's README for the reasoning).
 #[test]
@@ -106,19 +121,12 @@ fn query_prints_bare_rows_and_counts_malformed_lines() {
         "{\"a\":\"x\",\"n\":1}\nnot json\n{\"a\":\"y\",\"n\":2}\n{\"a\":\"X\",\"n\":3}\n",
     )
     .expect("write");
-    let out = tripline()
-        .args(["query", "a=x | stats sum(n) as total count by a", "--data"])
-        .arg(&data)
-        .args(["--format", "ndjson"])
-        .output()
-        .expect("runs");
-    assert!(out.status.success());
+    let (out, err) = query_ok("a=x | stats sum(n) as total count by a", &data, "ndjson");
     // a=x matches "x" and "X" (case-insensitive); the groups are exact strings, "X" < "x".
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
+        out,
         "{\"a\":\"X\",\"total\":3,\"count\":1}\n{\"a\":\"x\",\"total\":1,\"count\":1}\n"
     );
-    let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("e.ndjson:2: malformed JSON"), "{err}");
     assert!(
         err.contains("4 events read: 3 parsed, 1 malformed"),
@@ -139,16 +147,7 @@ fn projected_runs_keep_raw_when_the_plan_reads_it() {
         "{\"a\":\"x\",\"b\":\"foo\"}\n{\"a\":\"y\", \"b\": \"bar\"}  \n{\"a\":\"x\",\"b\":\"baz\"}\n",
     )
     .expect("write");
-    let run = |q: &str| {
-        let out = tripline()
-            .args(["query", q, "--data"])
-            .arg(&data)
-            .args(["--format", "ndjson", "--no-progress"])
-            .output()
-            .expect("runs");
-        assert!(out.status.success(), "{q}");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let run = |q: &str| query_ok(q, &data, "ndjson").0;
     assert_eq!(
         run("* | eval n=len(_raw) | stats sum(n) as total by a"),
         "{\"a\":\"x\",\"total\":38}\n{\"a\":\"y\",\"total\":23}\n"
@@ -180,21 +179,13 @@ fn the_serde_raw_value_key_is_an_ordinary_field() {
     .expect("write");
     // `*` parses whole events, `stats` through the projection
     for q in ["*", "* | stats count by a"] {
-        let out = tripline()
-            .args(["query", q, "--data"])
-            .arg(&data)
-            .args(["--format", "csv", "--no-progress"])
-            .output()
-            .expect("runs");
-        assert!(out.status.success(), "{q}");
-        let text = String::from_utf8_lossy(&out.stdout);
+        let (text, err) = query_ok(q, &data, "csv");
         let want = if q == "*" {
             "$serde_json::private::RawValue,a\n5,x\n{},y\n"
         } else {
             "a,count\nx,1\ny,1\n"
         };
         assert_eq!(text, want, "{q}");
-        let err = String::from_utf8_lossy(&out.stderr);
         assert!(
             err.contains("2 events read: 2 parsed, 0 malformed"),
             "{q}: {err}"
