@@ -768,15 +768,13 @@ fn parse_selected(
 ) -> Vec<Outcome> {
     use rayon::prelude::*;
     let parts = rayon::current_num_threads();
-    let todo: Vec<(usize, usize, usize)> = lines
+    let todo: Vec<Line> = lines
         .iter()
         .zip(candidate)
         .filter(|(_, c)| **c)
         .map(|(l, _)| *l)
         .collect();
-    let parse_one = |&(n, s, e): &(usize, usize, usize)| {
-        parse.line(trim_line(buf.get(s..e).unwrap_or_default()), n)
-    };
+    let parse_one = |&(n, s, e): &Line| parse.line(trim_line(buf.get(s..e).unwrap_or_default()), n);
     // A few lines are parsed here: handing them to the pool costs a thread wake-up each way,
     // more than parsing them (on one thread, every hand-over is pure cost).
     let mut parsed = if parts > 1 && todo.len() >= MIN_PARALLEL_PARSE {
