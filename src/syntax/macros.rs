@@ -1192,10 +1192,9 @@ fn suggest(macros: &MacroSet, name: &str, arity: usize, key: &str) -> (Option<St
         if cand.len().abs_diff(wanted.len()) > limit {
             continue;
         }
-        let d = levenshtein(&wanted, &cand);
-        if d > limit {
+        let Some(d) = levenshtein_within(&wanted, &cand, limit) else {
             continue;
-        }
+        };
         let arity_miss = usize::from(def.args.len() != arity);
         let better = match best {
             None => true,
@@ -1244,31 +1243,54 @@ fn base_name(name: &str) -> &str {
     name
 }
 
-/// Edit distance (insert, delete, substitute) between two char strings.
-fn levenshtein(a: &[char], b: &[char]) -> usize {
+/// Edit distance (insert, delete, substitute) between two char strings, when it is at most
+/// `limit`. A row's smallest entry never decreases in the rows after it, so the comparison
+/// stops at the first row whose entries all exceed `limit`.
+fn levenshtein_within(a: &[char], b: &[char], limit: usize) -> Option<usize> {
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     let mut cur = vec![0usize; b.len() + 1];
     for (i, ca) in a.iter().enumerate() {
         if let Some(first) = cur.first_mut() {
             *first = i + 1;
         }
+        let mut row_min = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != cb);
             let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
             let ins = cur.get(j).copied().unwrap_or(0) + 1;
+            let d = sub.min(del).min(ins);
+            row_min = row_min.min(d);
             if let Some(slot) = cur.get_mut(j + 1) {
-                *slot = sub.min(del).min(ins);
+                *slot = d;
             }
+        }
+        if row_min > limit {
+            return None;
         }
         std::mem::swap(&mut prev, &mut cur);
     }
-    prev.last().copied().unwrap_or(0)
+    prev.last().copied().filter(|d| *d <= limit)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use miette::Diagnostic;
+
+    #[test]
+    fn bounded_edit_distance() {
+        let c = |s: &str| s.chars().collect::<Vec<char>>();
+        // kitten -> sitten -> sittin -> sitting: three edits.
+        assert_eq!(levenshtein_within(&c("kitten"), &c("sitting"), 3), Some(3));
+        assert_eq!(levenshtein_within(&c("kitten"), &c("sitting"), 2), None);
+        // flaw -> law -> lawn: two.
+        assert_eq!(levenshtein_within(&c("flaw"), &c("lawn"), 4), Some(2));
+        assert_eq!(levenshtein_within(&c(""), &c("abc"), 3), Some(3));
+        assert_eq!(levenshtein_within(&c("abc"), &c(""), 2), None);
+        assert_eq!(levenshtein_within(&c("sysmon"), &c("sysmon"), 1), Some(0));
+        // Every row's minimum is above 1 from the second row on: stops early, no answer.
+        assert_eq!(levenshtein_within(&c("abcdef"), &c("uvwxyz"), 1), None);
+    }
 
     fn set(defs: &[(&str, &[&str], &str)]) -> MacroSet {
         defs.iter()
