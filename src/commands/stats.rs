@@ -564,6 +564,28 @@ pub(crate) fn group_keys(by: &[FieldRef], rec: &Record) -> Vec<Vec<Value>> {
     keys
 }
 
+/// A record's group key as text, when every BY field has exactly one value.
+enum KeyTexts {
+    /// A BY field is null: the record belongs to no group.
+    Skip,
+    One(Vec<String>),
+    /// A BY field is multivalue: see [`group_keys`].
+    Many,
+}
+
+fn key_texts(by: &[FieldRef], rec: &Record) -> KeyTexts {
+    let mut out = Vec::with_capacity(by.len());
+    for f in by {
+        match rec.get(f) {
+            Value::Null => return KeyTexts::Skip,
+            Value::Multi(_) => return KeyTexts::Many,
+            Value::Str(s) => out.push(s),
+            v => out.push(v.to_text().unwrap_or_default()),
+        }
+    }
+    KeyTexts::One(out)
+}
+
 fn key_text(key: &[Value]) -> Vec<String> {
     key.iter()
         .map(|v| v.to_text().unwrap_or_default())
@@ -734,10 +756,16 @@ impl Operator for StatsOp<'_> {
     fn push(&mut self, batch: Vec<Record>, ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
         let time_ref = FieldRef::new("_time");
         for rec in &batch {
-            let keys = group_keys(&self.spec.by, rec);
-            if keys.is_empty() {
-                continue;
-            }
+            // The usual record has one value per BY field: its key texts are taken from the
+            // values without copies, and the key values are only worked out for a new group.
+            let keys: Vec<(Vec<String>, Option<Vec<Value>>)> = match key_texts(&self.spec.by, rec) {
+                KeyTexts::Skip => continue,
+                KeyTexts::One(texts) => vec![(texts, None)],
+                KeyTexts::Many => group_keys(&self.spec.by, rec)
+                    .into_iter()
+                    .map(|k| (key_text(&k), Some(k)))
+                    .collect(),
+            };
             let inputs: Vec<Value> = self
                 .spec
                 .aggs
@@ -752,9 +780,9 @@ impl Operator for StatsOp<'_> {
             } else {
                 IndexMap::new()
             };
-            for key in keys {
+            for (texts, key) in keys {
                 // One hash per record: the entry decides whether the group is new.
-                let entry = self.groups.entry(key_text(&key));
+                let entry = self.groups.entry(texts);
                 if let std::collections::hash_map::Entry::Vacant(v) = &entry {
                     ctx.hold(
                         v.key().iter().map(|t| t.len() + 24).sum::<usize>()
@@ -762,7 +790,15 @@ impl Operator for StatsOp<'_> {
                             + 64,
                     )?;
                 }
-                let group = entry.or_insert_with(|| self.spec.new_group(key));
+                let group = entry.or_insert_with(|| {
+                    let key = key.unwrap_or_else(|| {
+                        group_keys(&self.spec.by, rec)
+                            .into_iter()
+                            .next()
+                            .unwrap_or_default()
+                    });
+                    self.spec.new_group(key)
+                });
                 for (i, spec) in self.spec.aggs.iter().enumerate() {
                     let Input::Wild(pattern) = &spec.input else {
                         continue;
