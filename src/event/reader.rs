@@ -265,7 +265,7 @@ impl Dataset {
         })
     }
 
-    fn open(&self, path: &InputPath) -> Result<Box<dyn Read + '_>, Diag> {
+    fn open(&self, path: &InputPath) -> Result<Box<dyn Read + Send + '_>, Diag> {
         match path {
             InputPath::Stdin => {
                 let cached = self.stdin.get_or_init(|| {
@@ -293,7 +293,7 @@ fn io_error(origin: &str, msg: &str) -> Diag {
     )
 }
 
-fn open_file(p: &Path) -> Result<Box<dyn Read>, Diag> {
+fn open_file(p: &Path) -> Result<Box<dyn Read + Send>, Diag> {
     let name = p.display().to_string();
     let file = std::fs::File::open(p).map_err(|e| io_error(&name, &e.to_string()))?;
     if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz")) {
@@ -413,7 +413,7 @@ struct FileCtx<'a> {
 }
 
 impl FileCtx<'_> {
-    fn read(&mut self, mut reader: Box<dyn Read + '_>) -> Result<(), Diag> {
+    fn read(&mut self, mut reader: Box<dyn Read + Send + '_>) -> Result<(), Diag> {
         // Read the start to decide the format.
         let mut buf = Vec::with_capacity(BLOCK);
         let eof = self.fill(&mut reader, &mut buf);
@@ -484,12 +484,14 @@ impl FileCtx<'_> {
     /// NDJSON, streamed block by block; complete lines are parsed in parallel chunks.
     fn read_ndjson(
         &mut self,
-        mut reader: Box<dyn Read + '_>,
+        mut reader: Box<dyn Read + Send + '_>,
         mut buf: Vec<u8>,
         mut pos: usize,
     ) -> Result<(), Diag> {
         let mut line_no = 0usize;
         let mut overlong = false;
+        // The other of the two blocks: one is processed while the next is read into this one.
+        let mut spare: Vec<u8> = Vec::with_capacity(BLOCK);
         loop {
             // Complete lines in buf[pos..], in chunks.
             let mut chunks: Vec<Vec<Line>> = Vec::new();
@@ -521,16 +523,31 @@ impl FileCtx<'_> {
                 }
             }
             chunks.push(lines);
-            self.process_chunks(&buf, &chunks)?;
-            // Keep the incomplete last line; read more.
-            buf.drain(..cursor.min(buf.len()));
-            pos = 0;
-            if buf.len() > self.max_line {
+            // The incomplete last line starts the next block, which is read while this one's
+            // lines are processed (on another thread when there is one: reading is a copy
+            // the kernel makes, and the parsing and searching need not wait for it).
+            let mut next = std::mem::take(&mut spare);
+            next.clear();
+            let rest = buf.get(cursor..).unwrap_or_default();
+            if rest.len() > self.max_line {
                 overlong = true;
-                buf.clear();
+            } else {
+                next.extend_from_slice(rest);
             }
-            let before = buf.len();
-            let eof = self.fill(&mut reader, &mut buf);
+            pos = 0;
+            let before = next.len();
+            // Blocks stay BLOCK bytes long, the carried line included (no buffer growth), unless
+            // that line is more than half of it.
+            let want = BLOCK.saturating_sub(before).max(BLOCK / 2);
+            let origin = self.parse.origin.clone();
+            let mut filled = Ok(true);
+            rayon::in_place_scope(|scope| {
+                let (reader, next, filled) = (&mut reader, &mut next, &mut filled);
+                scope.spawn(move |_| *filled = fill(&mut **reader, next, want, &origin));
+                self.process_chunks(&buf, &chunks)
+            })?;
+            spare = std::mem::replace(&mut buf, next);
+            let eof = self.filled(filled, buf.len().saturating_sub(before));
             if eof && buf.len() == before {
                 if overlong {
                     line_no += 1;
@@ -690,7 +707,13 @@ impl FileCtx<'_> {
     /// before it has been processed.
     fn fill(&mut self, reader: &mut dyn Read, buf: &mut Vec<u8>) -> bool {
         let before = buf.len();
-        let eof = match fill(reader, buf, BLOCK, &self.parse.origin) {
+        let filled = fill(reader, buf, BLOCK, &self.parse.origin);
+        self.filled(filled, buf.len().saturating_sub(before))
+    }
+
+    /// Account a [`fill`] that added `bytes`: true at the end of the input.
+    fn filled(&mut self, filled: Result<bool, Diag>, bytes: usize) -> bool {
+        let eof = match filled {
             Ok(eof) => eof,
             Err(d) => {
                 self.pending = Some(d.message);
@@ -698,7 +721,7 @@ impl FileCtx<'_> {
             }
         };
         if let Some(obs) = self.observer {
-            obs.advance(buf.len().saturating_sub(before) as u64, 0);
+            obs.advance(bytes as u64, 0);
         }
         eof
     }
@@ -992,6 +1015,43 @@ mod tests {
                 .iter()
                 .any(|p| p.contains("line longer than 200 bytes"))
         );
+    }
+
+    /// Several blocks: lines cross block boundaries (one of them is longer than half a block, so
+    /// the block carrying it grows), the next block is read while the current one is parsed,
+    /// and every event still has its own line's text and number, on one thread and on two.
+    #[test]
+    fn lines_across_blocks_keep_their_text_and_number() {
+        let mut text = String::new();
+        let mut want = Vec::new();
+        let mut i = 0usize;
+        while text.len() < 3 * BLOCK {
+            i += 1;
+            let pad = if i == 1500 {
+                BLOCK / 2 + 1000
+            } else {
+                (i * 7919) % 3000
+            };
+            let line = format!("{{\"i\":{i},\"pad\":\"{}\"}}", "y".repeat(pad));
+            text.push_str(&line);
+            text.push('\n');
+            want.push((i, line));
+        }
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let (evs, stats) = pool.install(|| read(&text, false));
+            let stats = stats.unwrap();
+            assert_eq!((stats.read, stats.parsed), (i as u64, i as u64));
+            let got: Vec<(usize, &str)> = evs.iter().map(|e| (e.line, e.raw.as_str())).collect();
+            let want: Vec<(usize, &str)> = want.iter().map(|(n, l)| (*n, l.as_str())).collect();
+            assert!(
+                got == want,
+                "{threads} threads: events differ from the lines"
+            );
+        }
     }
 
     #[test]
