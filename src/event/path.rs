@@ -79,6 +79,13 @@ impl FieldPath {
     /// The value of this field in `doc`: null when absent, a multivalue when several leaves
     /// (array elements) match, in document order.
     pub fn lookup(&self, doc: &Json) -> Value {
+        // The usual field, one key: no list of leaves to build (same answer as the walk).
+        if let [Seg::Key(k)] = self.segs.as_slice() {
+            return match doc {
+                Json::Object(map) => map.get(k.as_str()).and_then(scalar).unwrap_or(Value::Null),
+                _ => Value::Null,
+            };
+        }
         let mut out = Vec::new();
         walk(doc, &self.segs, &mut out);
         Value::from_values(out)
@@ -101,20 +108,20 @@ fn walk(v: &Json, segs: &[Seg], out: &mut Vec<Value>) {
         }
         Some((Seg::Key(first), _)) => {
             let Json::Object(map) = v else { return };
-            // Try "a", then "a.b", "a.b.c" … as literal keys.
-            let mut key = first.clone();
+            // Try "a", then "a.b", "a.b.c" … as literal keys (the joined keys are only built
+            // when the path goes on).
+            if let Some(child) = map.get(first.as_str()) {
+                walk(child, segs.get(1..).unwrap_or(&[]), out);
+            }
+            let mut key: Option<String> = None;
             let mut i = 1;
-            loop {
-                if let Some(child) = map.get(&key) {
+            while let Some(Seg::Key(next)) = segs.get(i) {
+                let joined = key.get_or_insert_with(|| first.clone());
+                joined.push('.');
+                joined.push_str(next);
+                i += 1;
+                if let Some(child) = map.get(joined.as_str()) {
                     walk(child, segs.get(i..).unwrap_or(&[]), out);
-                }
-                match segs.get(i) {
-                    Some(Seg::Key(next)) => {
-                        key.push('.');
-                        key.push_str(next);
-                        i += 1;
-                    }
-                    _ => break,
                 }
             }
         }
@@ -232,6 +239,19 @@ mod tests {
         assert_eq!(get("nothing", &doc), Value::str("null"));
         assert_eq!(get("Folder.Path", &doc), Value::str("\\Sent Items"));
         assert_eq!(get("Missing", &doc), Value::Null);
+    }
+
+    /// Every way of reading `a.b.c` as keys counts, shortest first key first: `a` → `b` → `c`,
+    /// then `a.b` → `c`, then the literal key `a.b.c`.
+    #[test]
+    fn nested_and_dotted_keys_together() {
+        let doc = json!({"a": {"b": {"c": 1}}, "a.b": {"c": 2}, "a.b.c": 3, "x": "y"});
+        assert_eq!(
+            get("a.b.c", &doc),
+            Value::Multi(vec![Value::Num(1.0), Value::Num(2.0), Value::Num(3.0)])
+        );
+        assert_eq!(get("x", &doc), Value::str("y"));
+        assert_eq!(get("x", &json!(["not", "an", "object"])), Value::Null);
     }
 
     #[test]
