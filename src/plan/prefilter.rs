@@ -288,7 +288,8 @@ pub fn candidates(
 /// The first-clause literals of a set of prefilters, for one search pass over a chunk.
 #[derive(Debug, Default)]
 pub struct LiteralSet {
-    /// `None`: no literal to search for (every line is a candidate for the clause check).
+    /// More than [`FEW`] literals: one pass over a lower-cased copy of the chunk. `None` (and
+    /// `few` too): no literal to search for (every line is a candidate for the clause check).
     ac: Option<aho_corasick::AhoCorasick>,
     /// With few literals: a case-insensitive searcher each, run over the raw chunk, so the
     /// chunk is not lower-cased (`None`: lower-case the chunk and search it with `ac`).
@@ -398,6 +399,9 @@ impl LiteralSet {
         } else {
             None
         };
+        if few.is_some() {
+            return LiteralSet { ac: None, few };
+        }
         // A line holding a literal holds each of its pieces: the one-pass search looks for the
         // piece of each literal that starts at its rarest letters, so that the packed search's
         // fingerprints (the first bytes of each pattern) rarely match by chance. Lines with a
@@ -409,7 +413,7 @@ impl LiteralSet {
             .match_kind(aho_corasick::MatchKind::LeftmostFirst)
             .build(&keys)
             .ok();
-        LiteralSet { ac, few }
+        LiteralSet { ac, few: None }
     }
 }
 
@@ -486,22 +490,22 @@ mod tests {
         Prefilter::from_pred(&pred)
     }
 
-    /// The case-insensitive searcher finds what lower-casing both sides and searching finds,
-    /// from every start: needles and haystacks over letters of both cases, the bytes that case
-    /// folding with `| 0x20` would confuse with letters or each other (`@` and `` ` ``, `[` and
-    /// `{`), non-ASCII bytes and newlines; haystacks longer and shorter than a block.
     /// Worked by hand from `common`: in `searchexported` the three bytes starting at `x`
     /// (x 4 + p 11 + o 23 = 38) are the rarest, but a piece keeps eight bytes, so the latest
     /// start is `e` (26 + 4 + 11 = 41, against 48 for `hex` and more for the others).
     #[test]
     fn pieces_start_at_rare_letters() {
         assert_eq!(rare_piece("searchexported"), "exported");
-        // s-e-t 71, e-t-- 81, t---m 68, --m-a 67
+        // `set` 20 + 26 + 25 = 71, `et-` 81, `t-m` 68, `-ma` 30 + 13 + 24 = 67
         assert_eq!(rare_piece("set-mailbox"), "-mailbox");
         assert_eq!(rare_piece("short"), "short");
         assert_eq!(rare_piece("abcdefgh"), "abcdefgh");
     }
 
+    /// The case-insensitive searcher finds what lower-casing both sides and searching finds,
+    /// from every start: needles and haystacks over letters of both cases, the bytes that case
+    /// folding with `| 0x20` would confuse with letters or each other (`@` and `` ` ``, `[` and
+    /// `{`), non-ASCII bytes and newlines; haystacks longer and shorter than a block.
     #[test]
     fn ci_finder_agrees_with_lowercase_search() {
         let alphabet = b"aAbBzZ@`[{\n\xc4\xb0 ";
