@@ -1186,12 +1186,6 @@ fn suggest(macros: &MacroSet, name: &str, arity: usize, key: &str) -> (Option<St
             continue;
         }
         let cand: Vec<char> = base.to_lowercase().chars().collect();
-        // The distance is at least the difference in length: most names are ruled out
-        // without the quadratic comparison (a check of all corpus rules spent a fifth of its
-        // time here, looking for suggestions for undefined macros).
-        if cand.len().abs_diff(wanted.len()) > limit {
-            continue;
-        }
         let Some(d) = levenshtein_within(&wanted, &cand, limit) else {
             continue;
         };
@@ -1244,9 +1238,15 @@ fn base_name(name: &str) -> &str {
 }
 
 /// Edit distance (insert, delete, substitute) between two char strings, when it is at most
-/// `limit`. A row's smallest entry never decreases in the rows after it, so the comparison
-/// stops at the first row whose entries all exceed `limit`.
+/// `limit`. The distance is at least the difference in length, which rules out most names
+/// without the quadratic comparison (a check of all corpus rules spent a fifth of its time
+/// here, suggesting names for undefined macros); and a row's smallest entry never decreases
+/// in the rows after it, so the comparison stops at the first row whose entries all exceed
+/// `limit`.
 fn levenshtein_within(a: &[char], b: &[char], limit: usize) -> Option<usize> {
+    if a.len().abs_diff(b.len()) > limit {
+        return None;
+    }
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     let mut cur = vec![0usize; b.len() + 1];
     for (i, ca) in a.iter().enumerate() {
@@ -1288,8 +1288,11 @@ mod tests {
         assert_eq!(levenshtein_within(&c(""), &c("abc"), 3), Some(3));
         assert_eq!(levenshtein_within(&c("abc"), &c(""), 2), None);
         assert_eq!(levenshtein_within(&c("sysmon"), &c("sysmon"), 1), Some(0));
-        // Every row's minimum is above 1 from the second row on: stops early, no answer.
+        // Same length, no letter in common: six substitutions, more than 1.
         assert_eq!(levenshtein_within(&c("abcdef"), &c("uvwxyz"), 1), None);
+        // Length differs by more than the limit: ruled out before comparing.
+        assert_eq!(levenshtein_within(&c("abc"), &c("abcdefghij"), 2), None);
+        assert_eq!(levenshtein_within(&c("abc"), &c("abcdefghij"), 7), Some(7));
     }
 
     fn set(defs: &[(&str, &[&str], &str)]) -> MacroSet {
