@@ -574,7 +574,7 @@ impl FileCtx<'_> {
         }
     }
 
-    fn process(&mut self, buf: &[u8], lines: &[(usize, usize, usize)]) -> Result<(), Diag> {
+    fn process(&mut self, buf: &[u8], lines: &[Line]) -> Result<(), Diag> {
         let done = outcomes(&self.parse, buf, lines);
         self.settle(done, lines.len())
     }
