@@ -34,6 +34,14 @@ fn query_ok(query: &str, data: &Path, format: &str) -> (String, String) {
     )
 }
 
+/// A file `name` holding `text` in a fresh temporary folder (kept while the first value lives).
+fn temp_file(name: &str, text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).expect("write");
+    (dir, path)
+}
+
 /// The shipped PST rule on its dataset returns exactly the rows worked out independently in
 /// tests/data/o365_pst_export/expected.py (see that folder's README for the reasoning).
 #[test]
@@ -114,13 +122,10 @@ fn wrong_sourcetype_finds_nothing() {
 
 #[test]
 fn query_prints_bare_rows_and_counts_malformed_lines() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let data = dir.path().join("e.ndjson");
-    std::fs::write(
-        &data,
+    let (_dir, data) = temp_file(
+        "e.ndjson",
         "{\"a\":\"x\",\"n\":1}\nnot json\n{\"a\":\"y\",\"n\":2}\n{\"a\":\"X\",\"n\":3}\n",
-    )
-    .expect("write");
+    );
     let (out, err) = query_ok("a=x | stats sum(n) as total count by a", &data, "ndjson");
     // a=x matches "x" and "X" (case-insensitive); the groups are exact strings, "X" < "x".
     assert_eq!(
@@ -139,14 +144,11 @@ fn query_prints_bare_rows_and_counts_malformed_lines() {
 /// from the three lines.
 #[test]
 fn projected_runs_keep_raw_when_the_plan_reads_it() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let data = dir.path().join("e.ndjson");
     // 19, 23 (two trailing spaces included) and 19 bytes long
-    std::fs::write(
-        &data,
+    let (_dir, data) = temp_file(
+        "e.ndjson",
         "{\"a\":\"x\",\"b\":\"foo\"}\n{\"a\":\"y\", \"b\": \"bar\"}  \n{\"a\":\"x\",\"b\":\"baz\"}\n",
-    )
-    .expect("write");
+    );
     let run = |q: &str| query_ok(q, &data, "ndjson").0;
     assert_eq!(
         run("* | eval n=len(_raw) | stats sum(n) as total by a"),
@@ -170,13 +172,10 @@ fn projected_runs_keep_raw_when_the_plan_reads_it() {
 /// `projection` fuzz target). Both the whole parse and the projection read it as a field.
 #[test]
 fn the_serde_raw_value_key_is_an_ordinary_field() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let data = dir.path().join("e.ndjson");
-    std::fs::write(
-        &data,
+    let (_dir, data) = temp_file(
+        "e.ndjson",
         "{\"$serde_json::private::RawValue\": 5, \"a\": \"x\"}\n{\"$serde_json::private::RawValue\": \"{}\", \"a\": \"y\"}\n",
-    )
-    .expect("write");
+    );
     // `*` parses whole events, `stats` through the projection
     for q in ["*", "* | stats count by a"] {
         let (text, err) = query_ok(q, &data, "csv");
@@ -195,9 +194,7 @@ fn the_serde_raw_value_key_is_an_ordinary_field() {
 
 #[test]
 fn strict_makes_malformed_fatal_with_exit_3() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let data = dir.path().join("e.ndjson");
-    std::fs::write(&data, "{\"a\":1}\n{oops\n").expect("write");
+    let (_dir, data) = temp_file("e.ndjson", "{\"a\":1}\n{oops\n");
     tripline()
         .args(["query", "*", "--strict", "--data"])
         .arg(&data)
@@ -208,13 +205,10 @@ fn strict_makes_malformed_fatal_with_exit_3() {
 
 #[test]
 fn check_reports_span_in_json() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let rule = dir.path().join("bad.yml");
-    std::fs::write(
-        &rule,
+    let (_dir, rule) = temp_file(
+        "bad.yml",
         "name: Bad rule\nid: 1\nsearch: 'index=x | stats count by | eval y = (1 +'\n",
-    )
-    .expect("write");
+    );
     let out = tripline()
         .arg("check")
         .arg(&rule)
@@ -237,13 +231,10 @@ fn check_reports_span_in_json() {
 
 #[test]
 fn check_unsupported_command_is_named() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let rule = dir.path().join("r.yml");
-    std::fs::write(
-        &rule,
+    let (_dir, rule) = temp_file(
+        "r.yml",
         "name: R\nid: 5f694cc4-a678-4a60-9410-bffca1b647dc\nsearch: 'x | xyseries a b c | iplocation src'\n",
-    )
-    .expect("write");
+    );
     let out = tripline()
         .arg("check")
         .arg(&rule)
