@@ -805,9 +805,8 @@ fn cmd_check(a: &CheckArgs) -> u8 {
             .map(|f| check_one(f, &macros, &types, &env))
             .collect()
     };
-    for (f, (name, mut status, mut diags, rule, stages)) in files.iter().zip(checked) {
+    for (f, (name, mut status, mut diags, rule, stages, text)) in files.iter().zip(checked) {
         if let Some(r) = &rule {
-            let text = std::fs::read_to_string(f).unwrap_or_default();
             if let Some(id) = r.id_text() {
                 if let Some(first) = seen_ids.get(&id) {
                     diags.push(
@@ -987,8 +986,15 @@ fn check_one(
     macros: &MacroSet,
     types: &crate::kql::FieldTypes,
     env: &crate::plan::Env,
-) -> (String, &'static str, Vec<Diag>, Option<Rule>, Stages) {
-    let rule = match load::rule(f) {
+) -> (
+    String,
+    &'static str,
+    Vec<Diag>,
+    Option<Rule>,
+    Stages,
+    String,
+) {
+    let (rule, file_text) = match load::rule_and_text(f) {
         Ok(r) => r,
         Err(d) => {
             let status = if d.kind == Kind::Io {
@@ -1000,7 +1006,14 @@ fn check_one(
                 reason: Some(format!("{}: {}", d.code, d.message)),
                 ..Stages::default()
             };
-            return (f.display().to_string(), status, vec![d], None, stages);
+            return (
+                f.display().to_string(),
+                status,
+                vec![d],
+                None,
+                stages,
+                String::new(),
+            );
         }
     };
     let name = rule.display_name();
@@ -1022,9 +1035,8 @@ fn check_one(
             reason: Some("tripline::rule::missing_search: the rule has no `search`".into()),
             ..Stages::default()
         };
-        return (name, "invalid", diags, Some(rule), stages);
+        return (name, "invalid", diags, Some(rule), stages, file_text);
     }
-    let file_text = std::fs::read_to_string(f).unwrap_or_default();
     let stages;
     match rule::compile_rule(&rule, macros, types, env) {
         Ok(c) => {
@@ -1044,7 +1056,7 @@ fn check_one(
         }
     }
     let status = worst_status(&diags);
-    (name, status, diags, Some(rule), stages)
+    (name, status, diags, Some(rule), stages, file_text)
 }
 
 /// The worst problem decides: a parse error, then an invalid rule, then unsupported parts.

@@ -10,10 +10,15 @@ use serde_yaml::Value as Yaml;
 
 /// Where `needle` first occurs in the rule file (1-based line and column).
 fn locate(file_text: &str, needle: &str) -> Option<(usize, usize)> {
-    file_text
-        .lines()
-        .enumerate()
-        .find_map(|(i, l)| l.find(needle).map(|c| (i + 1, c + 1)))
+    // One search of the whole text, not one per line (a needle with a line break is on no
+    // line, and `lines()` yields no line for an empty text).
+    if needle.contains('\n') || file_text.is_empty() {
+        return None;
+    }
+    let at = file_text.find(needle)?;
+    let line_start = file_text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let line = file_text[..line_start].matches('\n').count() + 1;
+    Some((line, at - line_start + 1))
 }
 
 fn is_uuid(s: &str) -> bool {
@@ -225,6 +230,20 @@ fn mentions(text: &str, field: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Positions worked out by hand: `score:` starts the third line (after `name: a` and
+    /// `  id: b`); `id:` is at byte 3 of the second line; CRLF line ends count as one break.
+    #[test]
+    fn locate_finds_line_and_column() {
+        let text = "name: a\n  id: b\nscore: 5\n";
+        assert_eq!(locate(text, "score:"), Some((3, 1)));
+        assert_eq!(locate(text, "id:"), Some((2, 3)));
+        assert_eq!(locate(text, "a"), Some((1, 2)));
+        assert_eq!(locate(text, "missing"), None);
+        assert_eq!(locate(text, "a\n"), None);
+        assert_eq!(locate("x: 1\r\ny: 2", "y:"), Some((2, 1)));
+        assert_eq!(locate("", "x"), None);
+    }
 
     #[test]
     fn helpers() {

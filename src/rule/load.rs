@@ -34,11 +34,16 @@ fn read(path: &Path) -> Result<String, Diag> {
 
 /// Load one rule file.
 pub fn rule(path: &Path) -> Result<Rule, Diag> {
+    rule_and_text(path).map(|(r, _)| r)
+}
+
+/// [`rule`], and the file's text (for positions in it).
+pub fn rule_and_text(path: &Path) -> Result<(Rule, String), Diag> {
     let text = read(path)?;
     let mut rule: Rule = serde_yaml::from_str(&text).map_err(|e| yaml_err(path, &e))?;
     rule.file = path.to_path_buf();
     rule.search_line = search_line(&text);
-    Ok(rule)
+    Ok((rule, text))
 }
 
 /// The 1-based line of the `search:` key, and whether the value starts on the next line

@@ -109,10 +109,20 @@ impl MacroDef {
     }
 }
 
+/// A did-you-mean answer: the suggested key, and the help text.
+type Suggestion = (Option<String>, String);
+
 /// A set of macros, keyed by `name` (no arguments) or `name(N)`.
 #[derive(Clone, Debug, Default)]
 pub struct MacroSet {
     by_key: HashMap<String, MacroDef>,
+    /// Each macro's base name, lower-cased, as characters (for did-you-mean suggestions);
+    /// built on first use, dropped on insert.
+    folded: std::sync::OnceLock<Vec<(String, Vec<char>)>>,
+    /// Suggestions already worked out, by the undefined key (`name` or `name(N)`); a corpus
+    /// references the same missing macro hundreds of times. Replaced on insert (a clone made
+    /// before keeps the old one, which is still right for its own macros).
+    suggested: std::sync::Arc<std::sync::Mutex<HashMap<String, Suggestion>>>,
 }
 
 impl MacroSet {
@@ -125,6 +135,23 @@ impl MacroSet {
     /// replaces the earlier one.
     pub fn insert(&mut self, def: MacroDef) {
         self.by_key.insert(def.key(), def);
+        self.folded = std::sync::OnceLock::new();
+        self.suggested = Default::default();
+    }
+
+    /// Key and lower-cased base name (as characters) of every macro whose base name has at
+    /// most 256 characters (longer ones are never suggested).
+    fn folded(&self) -> &[(String, Vec<char>)] {
+        self.folded.get_or_init(|| {
+            self.by_key
+                .iter()
+                .filter_map(|(k, d)| {
+                    let base = base_name(&d.name);
+                    (base.chars().count() <= 256)
+                        .then(|| (k.clone(), base.to_lowercase().chars().collect()))
+                })
+                .collect()
+        })
     }
 
     /// The macro stored under `key` (`name` or `name(N)`).
@@ -1152,7 +1179,25 @@ fn substitute(
 /// Did-you-mean for an undefined key: a same-name macro with another arity,
 /// else the closest name by edit distance. Returns the suggested key and the
 /// help text.
-fn suggest(macros: &MacroSet, name: &str, arity: usize, key: &str) -> (Option<String>, String) {
+fn suggest(macros: &MacroSet, name: &str, arity: usize, key: &str) -> Suggestion {
+    // The key is `name` or `name(arity)`, so it alone decides the answer.
+    let cached = |m: &HashMap<String, Suggestion>| m.get(key).cloned();
+    if let Some(hit) = macros.suggested.lock().ok().and_then(|m| cached(&m)) {
+        return hit;
+    }
+    let answer = suggest_uncached(macros, name, arity, key);
+    if let Ok(mut m) = macros.suggested.lock() {
+        m.insert(key.to_string(), answer.clone());
+    }
+    answer
+}
+
+fn suggest_uncached(
+    macros: &MacroSet,
+    name: &str,
+    arity: usize,
+    key: &str,
+) -> (Option<String>, String) {
     let mut same_name: Vec<(usize, String)> = macros
         .by_key
         .iter()
@@ -1180,13 +1225,11 @@ fn suggest(macros: &MacroSet, name: &str, arity: usize, key: &str) -> (Option<St
     let wanted: Vec<char> = name.to_lowercase().chars().collect();
     let limit = (wanted.len().div_ceil(3)).clamp(1, 4);
     let mut best: Option<(usize, usize, &MacroDef, &String)> = None;
-    for (k, def) in &macros.by_key {
-        let base = base_name(&def.name);
-        if base.chars().count() > 256 {
+    for (k, cand) in macros.folded() {
+        let Some(d) = levenshtein_within(&wanted, cand, limit) else {
             continue;
-        }
-        let cand: Vec<char> = base.to_lowercase().chars().collect();
-        let Some(d) = levenshtein_within(&wanted, &cand, limit) else {
+        };
+        let Some(def) = macros.by_key.get(k) else {
             continue;
         };
         let arity_miss = usize::from(def.args.len() != arity);
@@ -1631,6 +1674,24 @@ mod tests {
             }
         ));
         assert_eq!(e.span(), (0, 8));
+    }
+
+    /// Suggestions are remembered per undefined key, and forgotten when a macro is added:
+    /// `abcxyz` is 3 edits from `abcdef` (over the limit of 2 for six letters), so nothing is
+    /// suggested; once `abcxyq` (1 edit) is defined, it is.
+    #[test]
+    fn suggestions_follow_inserts() {
+        let undefined = |m: &MacroSet| match err("| `abcxyz`", m) {
+            MacroError::Undefined { suggestion, .. } => suggestion,
+            e => panic!("{e:?}"),
+        };
+        let mut m = set(&[("abcdef", &[], "x")]);
+        assert_eq!(undefined(&m), None);
+        assert_eq!(undefined(&m), None);
+        let before = m.clone();
+        m.insert(MacroDef::new("abcxyq", "y"));
+        assert_eq!(undefined(&m).as_deref(), Some("abcxyq"));
+        assert_eq!(undefined(&before), None);
     }
 
     #[test]
