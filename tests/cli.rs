@@ -451,3 +451,30 @@ fn progress_line_is_silent_unless_stderr_is_a_terminal_or_asked_for() {
         "{s:?}"
     );
 }
+
+/// Rules are parsed on the command's own worker threads (their stack is sized for the
+/// parser): a `where` nested 128 parentheses deep — the most the parser takes — still parses
+/// and keeps the one event with a = 1, and one level more is the nesting-limit error, not a
+/// crash of the process.
+#[test]
+fn deepest_nesting_parses_on_worker_threads() {
+    let (_dir, data) = temp_file("e.json", "{\"a\":1}\n{\"a\":2}\n");
+    let q = |depth: usize| format!("* | where {}a=1{}", "(".repeat(depth), ")".repeat(depth));
+    for threads in ["1", "2"] {
+        let run = |depth: usize| {
+            tripline()
+                .args(["query", &q(depth), "--data"])
+                .arg(&data)
+                .args(["--threads", threads, "--format", "ndjson", "--no-progress"])
+                .output()
+                .expect("runs")
+        };
+        let out = run(128);
+        assert!(out.status.success(), "{out:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), r#"{"a":1}"#);
+        let out = run(129);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("tripline::limit::nesting"), "{err}");
+    }
+}

@@ -276,10 +276,12 @@ pub fn main() -> ExitCode {
     };
     // The command runs on a worker of the pool, so that the thread reading the data also
     // parses while it waits for the others (a thread outside the pool would only block).
-    // The stack is as large as a main thread's: rule parsing and JSON nesting recurse.
+    // The stack holds the rule parser's (which recurses, see `parse_here`) and a main
+    // thread's for the rest (JSON nesting recurses too); it is reserved, not committed.
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.map_or(0, |n| n.max(1)))
-        .stack_size(8 << 20)
+        .stack_size(crate::syntax::parser::PARSER_STACK + (8 << 20))
+        .start_handler(|_| crate::syntax::parser::parse_here())
         .thread_name(|i| format!("tripline-{i}"))
         .build();
     let code = match pool {

@@ -58,8 +58,8 @@ pub fn parse_query(text: &str) -> Result<Query, Diag> {
 }
 
 /// Stack for the parser: the grammar is recursive and pest's frames are large (notably in
-/// debug builds), so parsing runs on a thread of its own with room for [`MAX_DEPTH`] levels.
-const PARSER_STACK: usize = 256 << 20;
+/// debug builds), so parsing runs on a thread with room for [`MAX_DEPTH`] levels.
+pub const PARSER_STACK: usize = 256 << 20;
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -67,15 +67,31 @@ thread_local! {
     /// This thread's parser thread (started on first use, ended with this thread).
     static PARSER: std::cell::RefCell<Option<std::sync::mpsc::Sender<Job>>> =
         const { std::cell::RefCell::new(None) };
+    /// Set by [`parse_here`]: this thread's stack is big enough to parse on.
+    static BIG_STACK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// Run `f` on this thread's parser thread, which has a [`PARSER_STACK`] stack. The thread is
-/// kept for later parses: starting one per parse made the kernel zero a fresh stack page each
-/// time, most of the time `check` took over a large corpus. If a parse fails hard, the
-/// thread ends and the next parse starts a new one.
+/// Declare that the calling thread was started with a stack of at least [`PARSER_STACK`]
+/// bytes plus room for its own frames (e.g. `stack_size(PARSER_STACK + (8 << 20))`): parses
+/// on it then run in place instead of being handed to a parser thread and back, which costs
+/// two thread wake-ups per parse (a rule needs several parses).
+pub fn parse_here() {
+    BIG_STACK.with(|b| b.set(true));
+}
+
+/// Run `f` with a [`PARSER_STACK`] stack: in place on a thread declared with [`parse_here`],
+/// else on this thread's parser thread. The parser thread is kept for later parses: starting
+/// one per parse made the kernel zero a fresh stack page each time, most of the time `check`
+/// took over a large corpus. If a parse fails hard (a panic, which is a bug), the parse
+/// reports an internal error either way; a parser thread then ends and the next parse starts
+/// a new one.
 fn with_big_stack<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, Diag> + Send + 'static,
 ) -> Result<T, Diag> {
+    if BIG_STACK.with(std::cell::Cell::get) {
+        return std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+            .unwrap_or_else(|_| Err(internal("the parser failed", 0)));
+    }
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
     let job: Job = Box::new(move || {
         // The caller may have gone; nothing to report then.
