@@ -256,6 +256,10 @@ pub fn compare_text(a: &Value, b: &Value) -> Ordering {
 /// characters (the search command's `field=value`). Whole value, not substring.
 pub fn glob_match_ci(pattern: &str, text: &str) -> bool {
     if pattern.is_ascii() && text.is_ascii() {
+        if !pattern.contains('*') {
+            // No wildcard: an equality (most `field=value` terms), decided by length first.
+            return pattern.eq_ignore_ascii_case(text);
+        }
         glob_bytes(pattern.as_bytes(), text.as_bytes(), true)
     } else {
         let p: Vec<char> = pattern.chars().flat_map(char::to_lowercase).collect();
@@ -439,6 +443,17 @@ mod tests {
         assert!(!glob_match_ci("*a*b", "xxAyyBzz"));
         assert!(glob_match_ci("ÉTÉ", "été"));
         assert!(!glob_match("Send*", "send"));
+        // Without a wildcard: equal ignoring case, and of the same length.
+        assert!(glob_match_ci(
+            "o365:management:activity",
+            "O365:Management:Activity"
+        ));
+        assert!(!glob_match_ci("send", "sen"));
+        assert!(!glob_match_ci("", "a"));
+        assert!(glob_match_ci("", ""));
+        // The KELVIN SIGN lower-cases to `k` (Unicode folding, not ASCII), so an ASCII
+        // pattern still matches a text of another byte length.
+        assert!(glob_match_ci("kb", "\u{212A}b"));
     }
 
     #[test]
