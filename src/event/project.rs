@@ -18,8 +18,9 @@ use std::fmt;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Projection {
     keys: Vec<String>,
-    /// Bit `n` set: some key has `n` bytes (`n` < 128); a quick no for most keys.
-    lens: u128,
+    /// Bit `n % 64` of word `n / 64` set: some key has `n` bytes (`n` < 128); a quick no
+    /// for most keys.
+    lens: [u64; 2],
     /// Some key has 128 bytes or more.
     long: bool,
 }
@@ -42,22 +43,26 @@ impl Projection {
             return;
         }
         match k.len() {
-            n @ 0..128 => self.lens |= 1u128 << n,
+            n @ 0..128 => {
+                if let Some(w) = self.lens.get_mut(n / 64) {
+                    *w |= 1 << (n % 64);
+                }
+            }
             _ => self.long = true,
         }
         self.keys.push(k);
     }
 
-    fn wants(&self, key: &str) -> bool {
+    fn wants(&self, key: &[u8]) -> bool {
         let n = key.len();
         if n < 128 {
-            if self.lens & (1u128 << n) == 0 {
+            if self.lens.get(n / 64).is_none_or(|w| w >> (n % 64) & 1 == 0) {
                 return false;
             }
         } else if !self.long {
             return false;
         }
-        self.keys.iter().any(|k| k == key)
+        self.keys.iter().any(|k| k.as_bytes() == key)
     }
 
     /// Parse `text` as a JSON document keeping only the wanted top-level keys. `Ok(None)`: the
@@ -177,7 +182,7 @@ impl<'t> Scan<'t> {
             if p.wants(key) {
                 let v = super::json::from_str(self.text.get(at..self.i)?).ok()?;
                 // A repeated key keeps its first position and its last value.
-                out.insert(key.to_string(), v);
+                out.insert(std::str::from_utf8(key).ok()?.to_string(), v);
             }
             more = self.more(b'}')?;
         }
@@ -207,9 +212,9 @@ impl<'t> Scan<'t> {
     }
 
     /// An object key and its colon: the key's text as written, and whether it has escapes.
-    fn key(&mut self) -> Option<(&'t str, bool)> {
+    fn key(&mut self) -> Option<(&'t [u8], bool)> {
         let (start, escaped) = self.string()?;
-        let key = self.text.get(start..self.i - 1)?;
+        let key = self.b.get(start..self.i - 1)?;
         self.ws();
         self.eat(b':')?;
         self.ws();
@@ -337,7 +342,7 @@ impl<'de> Visitor<'de> for Doc<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut out = serde_json::Map::new();
         while let Some(key) = map.next_key_seed(Key)? {
-            if self.0.wants(&key) {
+            if self.0.wants(key.as_bytes()) {
                 // A repeated key keeps its first position and its last value, as in a whole
                 // parse.
                 let v = map.next_value_seed(super::json::Plain)?;
@@ -477,6 +482,24 @@ mod tests {
         assert_eq!(
             p.parse(r#"{"N\u0061me": 1, "b": 2, "Name": 3}"#).unwrap(),
             Some(serde_json::json!({"Name": 3}))
+        );
+        // Key lengths index a two-word bit set (below 128 bytes) or a flag (longer): keys of
+        // 3, 63, 64, 100 and 130 bytes are kept, others of the same lengths are not.
+        let key = |c: char, n: usize| c.to_string().repeat(n);
+        let kept: Vec<String> = [3, 63, 64, 100, 130].map(|n| key('k', n)).into();
+        let p = Projection::new(kept.iter().map(String::as_str));
+        let mut doc = serde_json::Map::new();
+        let mut want = serde_json::Map::new();
+        for (i, k) in kept.iter().enumerate() {
+            doc.insert(k.clone(), i.into());
+            doc.insert(key('o', k.len()), "other".into());
+            want.insert(k.clone(), i.into());
+        }
+        doc.insert(key('o', 65), "other".into());
+        let text = serde_json::Value::Object(doc).to_string();
+        assert_eq!(
+            p.parse(&text).unwrap(),
+            Some(serde_json::Value::Object(want))
         );
     }
 
