@@ -217,6 +217,7 @@ impl Dataset {
                 strict: self.cfg.strict,
                 max_line: self.cfg.max_line.unwrap_or(DEFAULT_MAX_LINE),
                 pending: None,
+                carry: None,
                 stats: &mut stats,
                 sink,
                 observer,
@@ -407,6 +408,12 @@ struct FileCtx<'a> {
     max_line: usize,
     /// A read error met while filling the buffer, reported after the data before it.
     pending: Option<String>,
+    /// The outcomes of a block's last chunk and its number of lines, not accounted yet: they
+    /// go through the pipelines while the next block's first chunk is parsed on the pool
+    /// (without this, the other threads would have nothing to do at every block boundary).
+    /// Everything that accounts a line settles them first ([`FileCtx::flush`]), so lines are
+    /// still accounted in order.
+    carry: Option<(Vec<Outcome>, usize)>,
     stats: &'a mut ReadStats,
     sink: &'a mut dyn FnMut(Arc<Event>, u64) -> Result<(), Diag>,
     observer: Option<&'a dyn Observer>,
@@ -483,6 +490,16 @@ impl FileCtx<'_> {
 
     /// NDJSON, streamed block by block; complete lines are parsed in parallel chunks.
     fn read_ndjson(
+        &mut self,
+        reader: Box<dyn Read + Send + '_>,
+        buf: Vec<u8>,
+        pos: usize,
+    ) -> Result<(), Diag> {
+        self.read_blocks(reader, buf, pos)?;
+        self.flush()
+    }
+
+    fn read_blocks(
         &mut self,
         mut reader: Box<dyn Read + Send + '_>,
         mut buf: Vec<u8>,
@@ -575,8 +592,17 @@ impl FileCtx<'_> {
     }
 
     fn process(&mut self, buf: &[u8], lines: &[Line]) -> Result<(), Diag> {
+        self.flush()?;
         let done = outcomes(&self.parse, buf, lines);
         self.settle(done, lines.len())
+    }
+
+    /// Account the carried chunk, if any (see [`FileCtx::carry`]).
+    fn flush(&mut self) -> Result<(), Diag> {
+        match self.carry.take() {
+            Some((done, lines)) => self.settle(done, lines),
+            None => Ok(()),
+        }
     }
 
     /// The chunks of one block: while a chunk's outcomes are accounted and handed to the
@@ -584,21 +610,33 @@ impl FileCtx<'_> {
     /// there are enough of them to be worth a thread wake-up. Chunks are still accounted in
     /// order, so the results do not depend on the timing.
     fn process_chunks(&mut self, buf: &[u8], chunks: &[Vec<Line>]) -> Result<(), Diag> {
-        if rayon::current_num_threads() < 2 || chunks.len() < 2 {
+        if rayon::current_num_threads() < 2 {
             for c in chunks {
                 self.process(buf, c)?;
             }
             return Ok(());
         }
+        let Some(first) = chunks.first() else {
+            return Ok(());
+        };
         let parse = self.parse.clone();
-        let mut ready = chunks
-            .first()
-            .map(|c| outcomes(&parse, buf, c))
-            .unwrap_or_default();
+        // The first chunk is parsed on the pool while the previous block's last chunk goes
+        // through the pipelines here.
+        let carried = self.carry.take();
+        let mut ready = Vec::new();
+        rayon::in_place_scope(|scope| {
+            let (parse, ready) = (&parse, &mut ready);
+            scope.spawn(move |_| *ready = outcomes(parse, buf, first));
+            match carried {
+                Some((done, lines)) => self.settle(done, lines),
+                None => Ok(()),
+            }
+        })?;
         for (i, chunk) in chunks.iter().enumerate() {
             let current = std::mem::take(&mut ready);
             let Some(upcoming) = chunks.get(i + 1) else {
-                self.settle(current, chunk.len())?;
+                // The last chunk waits for the next block's first (see `carry`).
+                self.carry = Some((current, chunk.len()));
                 break;
             };
             let candidate = select(&parse, buf, upcoming);
@@ -737,6 +775,9 @@ impl FileCtx<'_> {
     }
 
     fn reject(&mut self, line: usize, msg: &str) -> Result<(), Diag> {
+        // Lines before this one are accounted first (a no-op while the carried chunk itself
+        // is being settled: it was taken out).
+        self.flush()?;
         if self.strict {
             return Err(Diag::error(
                 Kind::Io,
@@ -959,6 +1000,64 @@ mod tests {
         (got, r)
     }
 
+    /// The line numbers of the reported problems (`…/x.json:LINE: message`), in order.
+    fn problem_lines(stats: &ReadStats) -> Vec<usize> {
+        stats
+            .problems
+            .iter()
+            .map(|p| {
+                p.rsplit_once(".json:")
+                    .and_then(|(_, rest)| rest.split(':').next())
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or_else(|| panic!("no line number in {p}"))
+            })
+            .collect()
+    }
+
+    /// Malformed lines over several blocks — one about every 997 lines, so that most blocks'
+    /// last chunks (accounted only once the next block's first chunk is parsed) hold one —
+    /// and an overlong line: on one thread and on two, events and problems come in line order
+    /// and the counts add up; with `strict`, the first malformed line stops the read.
+    #[test]
+    fn problems_across_blocks_come_in_line_order() {
+        let mut text = String::new();
+        let mut bad = Vec::new();
+        let mut n = 0usize;
+        while text.len() < 3 * BLOCK {
+            n += 1;
+            if n.is_multiple_of(997) {
+                text.push_str("{bad\n");
+                bad.push(n);
+            } else if n == 4000 {
+                text.push_str(&format!("{{\"i\":{n},\"pad\":\"{}\"}}\n", "x".repeat(5000)));
+                bad.push(n);
+            } else {
+                let pad = "y".repeat((n * 7919) % 3000);
+                text.push_str(&format!("{{\"i\":{n},\"pad\":\"{pad}\"}}\n"));
+            }
+        }
+        bad.sort_unstable();
+        let good: Vec<usize> = (1..=n).filter(|i| !bad.contains(i)).collect();
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let (evs, stats) = pool.install(|| read_with(&text, false, Some(4096)));
+            let stats = stats.unwrap();
+            assert_eq!(stats.read, n as u64, "{threads} threads");
+            assert_eq!(stats.malformed, bad.len() as u64, "{threads} threads");
+            let lines: Vec<usize> = evs.iter().map(|e| e.line).collect();
+            assert!(lines == good, "{threads} threads: events out of order");
+            assert_eq!(problem_lines(&stats), bad, "{threads} threads");
+            let (_, strict) = pool.install(|| read_with(&text, true, Some(4096)));
+            assert!(
+                strict.is_err_and(|d| d.message.contains(":997: malformed JSON")),
+                "{threads} threads"
+            );
+        }
+    }
+
     /// Many chunks, read on a pool of three threads (the next chunk is parsed while the current
     /// one is accounted): events come in line order, every malformed line is counted, and the
     /// problems are reported in line order, an overlong line among them.
@@ -991,20 +1090,7 @@ mod tests {
         let lines: Vec<usize> = evs.iter().map(|e| e.line).collect();
         let want: Vec<usize> = (1..=n).filter(|i| !bad.contains(i)).collect();
         assert_eq!(lines, want);
-        let reported: Vec<usize> = stats
-            .problems
-            .iter()
-            .map(|p| {
-                p.rsplit_once(".json:")
-                    .unwrap()
-                    .1
-                    .split(':')
-                    .next()
-                    .unwrap()
-                    .parse()
-                    .unwrap()
-            })
-            .collect();
+        let reported = problem_lines(&stats);
         assert_eq!(
             reported,
             bad.iter().copied().take(reported.len()).collect::<Vec<_>>()
