@@ -807,7 +807,15 @@ fn cmd_check(a: &CheckArgs) -> u8 {
             .map(|f| check_one(f, &macros, &types, &env))
             .collect()
     };
-    for (f, (name, mut status, mut diags, rule, stages, text)) in files.iter().zip(checked) {
+    for (f, checked) in files.iter().zip(checked) {
+        let Checked {
+            name,
+            mut status,
+            mut diags,
+            rule,
+            stages,
+            text,
+        } = checked;
         if let Some(r) = &rule {
             if let Some(id) = r.id_text() {
                 if let Some(first) = seen_ids.get(&id) {
@@ -988,14 +996,7 @@ fn check_one(
     macros: &MacroSet,
     types: &crate::kql::FieldTypes,
     env: &crate::plan::Env,
-) -> (
-    String,
-    &'static str,
-    Vec<Diag>,
-    Option<Rule>,
-    Stages,
-    String,
-) {
+) -> Checked {
     let (rule, file_text) = match load::rule_and_text(f) {
         Ok(r) => r,
         Err(d) => {
@@ -1008,14 +1009,14 @@ fn check_one(
                 reason: Some(format!("{}: {}", d.code, d.message)),
                 ..Stages::default()
             };
-            return (
-                f.display().to_string(),
+            return Checked {
+                name: f.display().to_string(),
                 status,
-                vec![d],
-                None,
+                diags: vec![d],
+                rule: None,
                 stages,
-                String::new(),
-            );
+                text: String::new(),
+            };
         }
     };
     let name = rule.display_name();
@@ -1037,7 +1038,14 @@ fn check_one(
             reason: Some("tripline::rule::missing_search: the rule has no `search`".into()),
             ..Stages::default()
         };
-        return (name, "invalid", diags, Some(rule), stages, file_text);
+        return Checked {
+            name,
+            status: "invalid",
+            diags,
+            rule: Some(rule),
+            stages,
+            text: file_text,
+        };
     }
     let stages;
     match rule::compile_rule(&rule, macros, types, env) {
@@ -1057,8 +1065,27 @@ fn check_one(
             diags.extend(rule::lint::lint(&rule, &file_text, None, None));
         }
     }
-    let status = worst_status(&diags);
-    (name, status, diags, Some(rule), stages, file_text)
+    Checked {
+        name,
+        status: worst_status(&diags),
+        diags,
+        rule: Some(rule),
+        stages,
+        text: file_text,
+    }
+}
+
+/// What checking one rule file found.
+struct Checked {
+    /// The rule's display name (the file's path when it did not load).
+    name: String,
+    status: &'static str,
+    diags: Vec<Diag>,
+    rule: Option<Rule>,
+    stages: Stages,
+    /// The file's text, for the positions of problems found across rules (empty when the
+    /// file did not load).
+    text: String,
 }
 
 /// The worst problem decides: a parse error, then an invalid rule, then unsupported parts.

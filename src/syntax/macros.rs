@@ -1192,12 +1192,7 @@ fn suggest(macros: &MacroSet, name: &str, arity: usize, key: &str) -> Suggestion
     answer
 }
 
-fn suggest_uncached(
-    macros: &MacroSet,
-    name: &str,
-    arity: usize,
-    key: &str,
-) -> (Option<String>, String) {
+fn suggest_uncached(macros: &MacroSet, name: &str, arity: usize, key: &str) -> Suggestion {
     let mut same_name: Vec<(usize, String)> = macros
         .by_key
         .iter()
