@@ -607,8 +607,10 @@ impl FileCtx<'_> {
 
     /// The chunks of one block: while a chunk's outcomes are accounted and handed to the
     /// pipelines on this thread, the next chunk's candidate lines are parsed on the pool — when
-    /// there are enough of them to be worth a thread wake-up. Chunks are still accounted in
-    /// order, so the results do not depend on the timing.
+    /// there are enough of them to be worth a thread wake-up. The first chunk is parsed while
+    /// the previous block's last one is accounted, and this block's last one is left in
+    /// [`FileCtx::carry`]. Chunks are still accounted in order, so the results do not depend
+    /// on the timing.
     fn process_chunks(&mut self, buf: &[u8], chunks: &[Vec<Line>]) -> Result<(), Diag> {
         if rayon::current_num_threads() < 2 {
             for c in chunks {
