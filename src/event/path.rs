@@ -82,13 +82,28 @@ impl FieldPath {
         // The usual field, one key: no list of leaves to build (same answer as the walk).
         if let [Seg::Key(k)] = self.segs.as_slice() {
             return match doc {
-                Json::Object(map) => map.get(k.as_str()).and_then(scalar).unwrap_or(Value::Null),
+                Json::Object(map) => member(map, k).and_then(scalar).unwrap_or(Value::Null),
                 _ => Value::Null,
             };
         }
         let mut out = Vec::new();
         walk(doc, &self.segs, &mut out);
         Value::from_values(out)
+    }
+}
+
+/// Objects with at most this many members are searched in order rather than by hash.
+const SMALL_OBJECT: usize = 16;
+
+/// The member `key` of `map`. A small object (every projected event, and most nested ones) is
+/// searched in order: comparing a few keys, most of which differ in length, costs less than
+/// hashing the name with serde_json's hasher (SipHash), which was a tenth of the instructions
+/// of the send/hard-delete join. Keys are unique in a `Map`, so both find the same member.
+fn member<'j>(map: &'j serde_json::Map<String, Json>, key: &str) -> Option<&'j Json> {
+    if map.len() <= SMALL_OBJECT {
+        map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+    } else {
+        map.get(key)
     }
 }
 
@@ -110,7 +125,7 @@ fn walk(v: &Json, segs: &[Seg], out: &mut Vec<Value>) {
             let Json::Object(map) = v else { return };
             // Try "a", then "a.b", "a.b.c" … as literal keys (the joined keys are only built
             // when the path goes on).
-            if let Some(child) = map.get(first.as_str()) {
+            if let Some(child) = member(map, first) {
                 walk(child, segs.get(1..).unwrap_or(&[]), out);
             }
             let mut key: Option<String> = None;
@@ -120,7 +135,7 @@ fn walk(v: &Json, segs: &[Seg], out: &mut Vec<Value>) {
                 joined.push('.');
                 joined.push_str(next);
                 i += 1;
-                if let Some(child) = map.get(joined.as_str()) {
+                if let Some(child) = member(map, joined) {
                     walk(child, segs.get(i..).unwrap_or(&[]), out);
                 }
             }
@@ -243,6 +258,30 @@ mod tests {
 
     /// Every way of reading `a.b.c` as keys counts, shortest first key first: `a` → `b` → `c`,
     /// then `a.b` → `c`, then the literal key `a.b.c`.
+    /// Small objects are searched in order, larger ones by hash: both find every member and
+    /// only those, at the edge (16 members, 17) and beyond.
+    #[test]
+    fn small_and_large_objects_find_the_same_members() {
+        for n in [1, 3, 16, 17, 40] {
+            let mut map = serde_json::Map::new();
+            for i in 0..n {
+                map.insert(format!("k{i}"), serde_json::json!(i));
+            }
+            let doc = Json::Object(map);
+            for i in 0..n {
+                let got = FieldPath::new(&format!("k{i}")).lookup(&doc);
+                assert_eq!(got, Value::Num(i as f64), "{n} members, k{i}");
+            }
+            for absent in ["k", "K0", "k40", ""] {
+                assert_eq!(
+                    FieldPath::new(absent).lookup(&doc),
+                    Value::Null,
+                    "{n}: {absent}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn nested_and_dotted_keys_together() {
         let doc = json!({"a": {"b": {"c": 1}}, "a.b": {"c": 2}, "a.b.c": 3, "x": "y"});
