@@ -9,6 +9,11 @@ use crate::value::Value;
 use indexmap::IndexMap;
 use std::sync::Arc;
 
+/// The fields of a record, in order. Hashed with foldhash rather than SipHash: field names
+/// are not attacker-chosen keys of a long-lived table, and every `eval`, `where` and `stats`
+/// reads them for each record.
+pub type FieldMap = IndexMap<String, Value, foldhash::fast::RandomState>;
+
 #[derive(Clone, Debug, PartialEq)]
 enum Kind {
     Time,
@@ -56,7 +61,7 @@ pub struct Record {
     /// The event this record still stands for, if no transforming command has run.
     pub event: Option<Arc<Event>>,
     /// Fields written by commands (and every field of a row). `Null` hides an event field.
-    pub fields: IndexMap<String, Value>,
+    pub fields: FieldMap,
 }
 
 impl Record {
@@ -64,12 +69,12 @@ impl Record {
     pub fn from_event(e: Arc<Event>) -> Record {
         Record {
             event: Some(e),
-            fields: IndexMap::new(),
+            fields: FieldMap::default(),
         }
     }
 
     /// A plain row.
-    pub fn from_row(fields: IndexMap<String, Value>) -> Record {
+    pub fn from_row(fields: FieldMap) -> Record {
         Record {
             event: None,
             fields,
@@ -125,7 +130,7 @@ impl Record {
     /// document order, then fields added by commands; for a row, its fields. Null fields are
     /// left out. Internal metadata (`_raw`, `source`, `sourcetype`, `host`, `index`) is only
     /// listed when a command set it explicitly.
-    pub fn visible(&self) -> IndexMap<String, Value> {
+    pub fn visible(&self) -> FieldMap {
         let Some(e) = &self.event else {
             return self
                 .fields
@@ -134,7 +139,7 @@ impl Record {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
         };
-        let mut out = IndexMap::new();
+        let mut out = FieldMap::default();
         if let Some(t) = e.time {
             out.insert("_time".to_string(), Value::Num(t));
         }

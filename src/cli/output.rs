@@ -3,7 +3,6 @@
 use super::Format;
 use crate::record::Record;
 use crate::value::Value;
-use indexmap::IndexMap;
 use std::io::{self, Write};
 
 /// The results of one rule.
@@ -60,11 +59,11 @@ pub fn print_rule_results(results: &[RuleRows], format: Format) -> io::Result<()
             )?;
         }
         Format::Csv => {
-            let tagged: Vec<IndexMap<String, Value>> = results
+            let tagged: Vec<crate::record::FieldMap> = results
                 .iter()
                 .flat_map(|RuleRows { rule, rows, .. }| {
                     rows.iter().map(move |r| {
-                        let mut m = IndexMap::new();
+                        let mut m = crate::record::FieldMap::default();
                         m.insert("rule".to_string(), Value::Str(rule.clone()));
                         m.extend(r.visible());
                         m
@@ -81,7 +80,7 @@ pub fn print_rule_results(results: &[RuleRows], format: Format) -> io::Result<()
                     rows.len(),
                     if rows.len() == 1 { "" } else { "s" }
                 )?;
-                let maps: Vec<IndexMap<String, Value>> = rows.iter().map(Record::visible).collect();
+                let maps: Vec<crate::record::FieldMap> = rows.iter().map(Record::visible).collect();
                 write_table(&mut out, &maps)?;
                 writeln!(out)?;
             }
@@ -112,18 +111,18 @@ pub fn print_rows(rows: &[Record], format: Format, documents: bool) -> io::Resul
             )?;
         }
         Format::Csv => {
-            let maps: Vec<IndexMap<String, Value>> = rows.iter().map(Record::visible).collect();
+            let maps: Vec<crate::record::FieldMap> = rows.iter().map(Record::visible).collect();
             write_csv(&mut out, &maps)?;
         }
         Format::Table => {
-            let maps: Vec<IndexMap<String, Value>> = rows.iter().map(Record::visible).collect();
+            let maps: Vec<crate::record::FieldMap> = rows.iter().map(Record::visible).collect();
             write_table(&mut out, &maps)?;
         }
     }
     out.flush()
 }
 
-fn columns(rows: &[IndexMap<String, Value>]) -> Vec<String> {
+fn columns(rows: &[crate::record::FieldMap]) -> Vec<String> {
     let mut cols: Vec<String> = Vec::new();
     for r in rows {
         for k in r.keys() {
@@ -147,7 +146,7 @@ fn cell(v: Option<&Value>) -> String {
     }
 }
 
-fn write_csv(out: &mut impl Write, rows: &[IndexMap<String, Value>]) -> io::Result<()> {
+fn write_csv(out: &mut impl Write, rows: &[crate::record::FieldMap]) -> io::Result<()> {
     let cols = columns(rows);
     let esc = |s: &str| {
         if s.contains([',', '"', '\n', '\r']) {
@@ -168,7 +167,7 @@ fn write_csv(out: &mut impl Write, rows: &[IndexMap<String, Value>]) -> io::Resu
     Ok(())
 }
 
-fn write_table(out: &mut impl Write, rows: &[IndexMap<String, Value>]) -> io::Result<()> {
+fn write_table(out: &mut impl Write, rows: &[crate::record::FieldMap]) -> io::Result<()> {
     if rows.is_empty() {
         return writeln!(out, "(no results)");
     }

@@ -123,7 +123,7 @@ impl Operator for AddTotalsOp<'_> {
         if !self.spec.col {
             return Ok(Vec::new());
         }
-        let mut row: IndexMap<String, Value> = std::mem::take(&mut self.sums)
+        let mut row: crate::record::FieldMap = std::mem::take(&mut self.sums)
             .into_iter()
             .map(|(k, v)| (k, Value::Num(v)))
             .collect();

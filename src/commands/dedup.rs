@@ -324,10 +324,9 @@ fn sort_rows(rows: &mut [Record], keys: &[(FieldRef, bool)]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use indexmap::IndexMap;
 
     fn row(pairs: &[(&str, Value)]) -> Record {
-        let mut m = IndexMap::new();
+        let mut m = crate::record::FieldMap::default();
         for (k, v) in pairs {
             m.insert((*k).to_string(), v.clone());
         }

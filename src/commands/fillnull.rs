@@ -116,10 +116,9 @@ fn fill_all(rows: &mut [Record], value: &Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use indexmap::IndexMap;
 
     fn row(pairs: &[(&str, &str)]) -> Record {
-        let mut m = IndexMap::new();
+        let mut m = crate::record::FieldMap::default();
         for (k, v) in pairs {
             m.insert((*k).to_string(), Value::str(*v));
         }

@@ -24,7 +24,6 @@ use crate::record::Record;
 use crate::syntax::ast::TokKind;
 use crate::syntax::parse_search;
 use crate::value::Value;
-use indexmap::IndexMap;
 
 #[derive(Debug)]
 struct InputLookup {
@@ -251,7 +250,10 @@ impl Operator for InputLookupOp<'_> {
         let pred = self.pred.as_ref().or(spec.pred.as_ref());
         let mut out = Vec::new();
         for row in table.rows.iter().skip(spec.start).take(spec.max) {
-            let mut fields = IndexMap::with_capacity(table.columns.len());
+            let mut fields = crate::record::FieldMap::with_capacity_and_hasher(
+                table.columns.len(),
+                Default::default(),
+            );
             for (c, cell) in table.columns.iter().zip(row.iter()) {
                 if !cell.is_empty() {
                     fields.insert(c.clone(), Value::Str(cell.clone()));

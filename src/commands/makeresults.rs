@@ -9,7 +9,6 @@ use crate::exec::ExecCtx;
 use crate::plan::{Fields, Lower, Operator, Step};
 use crate::record::Record;
 use crate::value::Value;
-use indexmap::IndexMap;
 
 #[derive(Debug)]
 struct MakeResults {
@@ -67,7 +66,7 @@ impl Operator for MakeResultsOp {
 fn rows(count: usize, now: f64) -> Vec<Record> {
     (0..count)
         .map(|_| {
-            let mut f = IndexMap::new();
+            let mut f = crate::record::FieldMap::default();
             f.insert("_time".to_string(), Value::Num(now));
             Record::from_row(f)
         })

@@ -75,11 +75,11 @@ fn fill(template: &str, caps: &[String]) -> String {
 /// Rename keys keeping each renamed field at its position; a field that is renamed onto
 /// replaces any other field of that name.
 fn rename_in_place(
-    row: indexmap::IndexMap<String, Value>,
+    row: crate::record::FieldMap,
     renames: &[(String, String)],
-) -> indexmap::IndexMap<String, Value> {
+) -> crate::record::FieldMap {
     let targets: Vec<&String> = renames.iter().map(|(_, new)| new).collect();
-    let mut out = indexmap::IndexMap::with_capacity(row.len());
+    let mut out = crate::record::FieldMap::with_capacity_and_hasher(row.len(), Default::default());
     for (k, v) in row {
         match renames.iter().find(|(old, _)| *old == k) {
             Some((_, new)) => {

@@ -778,7 +778,7 @@ impl Operator for StatsOp<'_> {
             let visible = if self.spec.has_wild() {
                 rec.visible()
             } else {
-                IndexMap::new()
+                crate::record::FieldMap::default()
             };
             for (texts, key) in keys {
                 // One hash per record: the entry decides whether the group is new.
@@ -875,7 +875,7 @@ impl Operator for StatsOp<'_> {
         Ok(groups
             .into_iter()
             .map(|(_, _, g)| {
-                let mut row = IndexMap::new();
+                let mut row = crate::record::FieldMap::default();
                 for (f, v) in self.spec.by.iter().zip(g.key) {
                     row.insert(f.name().to_string(), v);
                 }

@@ -10,7 +10,6 @@ use crate::plan::{Lower, Operator, Step};
 use crate::record::Record;
 use crate::syntax::ast::Tok;
 use crate::value::wildcard_captures;
-use indexmap::IndexMap;
 
 #[derive(Debug)]
 struct Table {
@@ -70,7 +69,7 @@ impl Operator for &Table {
         Ok(batch
             .into_iter()
             .map(|rec| {
-                let mut row = IndexMap::new();
+                let mut row = crate::record::FieldMap::default();
                 let mut all: Option<Vec<String>> = None;
                 for n in &self.names {
                     if n.contains('*') {

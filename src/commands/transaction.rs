@@ -782,7 +782,7 @@ fn merge(recs: &[(f64, Record)], d: &Done, keepevicted: bool) -> (f64, Record) {
             rec
         }
         None => {
-            let mut row = IndexMap::new();
+            let mut row = crate::record::FieldMap::default();
             row.insert("_time".to_string(), Value::Num(earliest));
             if !raws.is_empty() {
                 row.insert("_raw".to_string(), Value::Str(raws.join("\n")));

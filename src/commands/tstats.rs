@@ -21,7 +21,6 @@ use crate::record::{FieldRef, Record};
 use crate::syntax::ast::{Tok, TokKind};
 use crate::syntax::{parse_search, parse_stats};
 use crate::value::{Value, compare};
-use indexmap::IndexMap;
 use std::collections::HashMap;
 
 /// CIM data models: model, its datasets (name, parent) — the datasets the corpus uses and
@@ -411,7 +410,7 @@ impl TstatsOp<'_> {
         if !chain.contains(&self.spec.dataset) {
             return None;
         }
-        let mut row = IndexMap::new();
+        let mut row = crate::record::FieldMap::default();
         let visible = rec.visible();
         if let Some(t) = visible.get("_time") {
             row.insert("_time".to_string(), t.clone());
@@ -512,7 +511,7 @@ impl Operator for TstatsOp<'_> {
         Ok(groups
             .into_iter()
             .map(|g| {
-                let mut row = IndexMap::new();
+                let mut row = crate::record::FieldMap::default();
                 for (f, v) in spec.by.iter().zip(g.key) {
                     row.insert(f.name().to_string(), v);
                 }

@@ -11,7 +11,6 @@ use super::Rule;
 use crate::attack;
 use crate::record::Record;
 use crate::value::Value;
-use indexmap::IndexMap;
 use serde_yaml::Value as Yaml;
 
 /// A risk object of a rule.
@@ -240,7 +239,7 @@ pub fn interpolate(message: &str, row: &Record) -> String {
 
 /// The risk events for a rule's result rows: one per row and risk-object value.
 /// `now` is the time of the search, used when a row has no `_time`.
-pub fn risk_events(rule: &Rule, rows: &[Record], now: f64) -> Vec<IndexMap<String, Value>> {
+pub fn risk_events(rule: &Rule, rows: &[Record], now: f64) -> Vec<crate::record::FieldMap> {
     let rba = rule.rba();
     let ids = rule.attack_ids();
     let techniques: Vec<&attack::Technique> =
@@ -273,7 +272,7 @@ pub fn risk_events(rule: &Rule, rows: &[Record], now: f64) -> Vec<IndexMap<Strin
         }
         for ro in &rba.risk_objects {
             for obj in row.get_name(&ro.field).values() {
-                let mut e = IndexMap::new();
+                let mut e = crate::record::FieldMap::default();
                 e.insert("_time".to_string(), Value::Num(time));
                 e.insert(
                     "search_name".to_string(),
