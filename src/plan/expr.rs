@@ -381,9 +381,10 @@ impl CExpr {
                 if v.is_null() {
                     return Value::Null;
                 }
-                let found = list.iter().any(|item| {
-                    let w = item.eval(rec, ctx);
-                    any_pair(&v, &w, equal)
+                let found = list.iter().any(|item| match item {
+                    // A literal is compared where it stands (no copy per record).
+                    CExpr::Lit(w) => any_pair(&v, w, equal),
+                    _ => any_pair(&v, &item.eval(rec, ctx), equal),
                 });
                 Value::Bool(found != *negated)
             }
@@ -514,6 +515,15 @@ fn any_pair(a: &Value, b: &Value, f: impl Fn(&Value, &Value) -> bool) -> bool {
 pub fn equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Bool(x), Value::Bool(y)) => x == y,
+        // Two texts: the same text is the same number too; different texts are equal only
+        // as numbers (`1.0` and `1`). Compared in place, without printing either.
+        (Value::Str(x), Value::Str(y)) => {
+            x == y
+                || matches!(
+                    (crate::value::parse_number(x), crate::value::parse_number(y)),
+                    (Some(m), Some(n)) if m == n
+                )
+        }
         _ => match (a.as_number(), b.as_number()) {
             (Some(x), Some(y)) => x == y,
             _ => a.to_text() == b.to_text(),
@@ -633,6 +643,25 @@ pub fn is_boolean(e: &CExpr) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Eval equality of two texts: the same text, or the same number written two ways; never
+    /// case-insensitive (the rule docs/language.md states: numeric when both sides read as
+    /// numbers, otherwise case-sensitive text).
+    #[test]
+    fn text_equality_is_exact_or_numeric() {
+        let t = |a: &str, b: &str| equal(&Value::Str(a.into()), &Value::Str(b.into()));
+        assert!(t("Send", "Send"));
+        assert!(!t("Send", "send"));
+        assert!(!t("Send", "SendAs"));
+        assert!(t("1.0", "1"));
+        assert!(t("01", "1"));
+        assert!(t("1e3", "1000"));
+        assert!(!t("1", "1.5"));
+        assert!(!t("inf", "Inf"));
+        assert!(t("", ""));
+        assert!(equal(&Value::Str("2".into()), &Value::Num(2.0)));
+        assert!(!equal(&Value::Str("x".into()), &Value::Num(2.0)));
+    }
 
     #[test]
     fn pcre_literal_braces() {
