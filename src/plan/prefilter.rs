@@ -355,13 +355,15 @@ impl CiFinder {
                 // The last bytes: one position at a time.
                 return (from..=hay.len() - n).find(|&p| verify(p));
             };
-            let mut eq = [0u8; 64];
-            for ((e, &a), &b) in eq.iter_mut().zip(w1).zip(w2) {
-                *e = u8::from((a | self.f1) == self.n1) & u8::from((b | self.f2) == self.n2);
-            }
-            if eq.iter().fold(0u8, |x, &y| x | y) != 0 {
-                for (k, &e) in eq.iter().enumerate() {
-                    if e != 0 && verify(from + k) {
+            let pair = |a: u8, b: u8| {
+                u8::from((a | self.f1) == self.n1) & u8::from((b | self.f2) == self.n2)
+            };
+            // Whether any position agrees, without keeping which (the rare block that has one
+            // is looked at again position by position).
+            let any = w1.iter().zip(w2).fold(0u8, |x, (&a, &b)| x | pair(a, b));
+            if any != 0 {
+                for (k, (&a, &b)) in w1.iter().zip(w2).enumerate() {
+                    if pair(a, b) != 0 && verify(from + k) {
                         return Some(from + k);
                     }
                 }
