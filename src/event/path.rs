@@ -256,8 +256,6 @@ mod tests {
         assert_eq!(get("Missing", &doc), Value::Null);
     }
 
-    /// Every way of reading `a.b.c` as keys counts, shortest first key first: `a` → `b` → `c`,
-    /// then `a.b` → `c`, then the literal key `a.b.c`.
     /// Small objects are searched in order, larger ones by hash: both find every member and
     /// only those, at the edge (16 members, 17) and beyond.
     #[test]
@@ -282,6 +280,8 @@ mod tests {
         }
     }
 
+    /// Every way of reading `a.b.c` as keys counts, shortest first key first: `a` → `b` → `c`,
+    /// then `a.b` → `c`, then the literal key `a.b.c`.
     #[test]
     fn nested_and_dotted_keys_together() {
         let doc = json!({"a": {"b": {"c": 1}}, "a.b": {"c": 2}, "a.b.c": 3, "x": "y"});
