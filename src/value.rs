@@ -77,6 +77,14 @@ impl Value {
         }
     }
 
+    /// [`Value::to_text`], borrowed when the value is text (no copy).
+    pub fn text(&self) -> Option<std::borrow::Cow<'_, str>> {
+        match self {
+            Value::Str(s) => Some(std::borrow::Cow::Borrowed(s.as_str())),
+            other => other.to_text().map(std::borrow::Cow::Owned),
+        }
+    }
+
     /// The number this value stands for: numbers as is, text when it is a decimal number
     /// (`"42"`, `"-1.5"`, `"1e3"`; no surrounding spaces), nothing otherwise.
     pub fn as_number(&self) -> Option<f64> {
@@ -200,11 +208,7 @@ impl SortKey<'_> {
         if let Some(n) = v.as_number() {
             return SortKey::Num(n);
         }
-        SortKey::Text(match v {
-            Value::Str(s) => Cow::Borrowed(s.as_str()),
-            Value::Null => Cow::Borrowed(""),
-            other => Cow::Owned(other.to_text().unwrap_or_default()),
-        })
+        SortKey::Text(v.text().unwrap_or(Cow::Borrowed("")))
     }
 
     /// The same key, owning its text.

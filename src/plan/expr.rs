@@ -515,18 +515,10 @@ fn any_pair(a: &Value, b: &Value, f: impl Fn(&Value, &Value) -> bool) -> bool {
 pub fn equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Bool(x), Value::Bool(y)) => x == y,
-        // Two texts: the same text is the same number too; different texts are equal only
-        // as numbers (`1.0` and `1`). Compared in place, without printing either.
-        (Value::Str(x), Value::Str(y)) => {
-            x == y
-                || matches!(
-                    (crate::value::parse_number(x), crate::value::parse_number(y)),
-                    (Some(m), Some(n)) if m == n
-                )
-        }
         _ => match (a.as_number(), b.as_number()) {
             (Some(x), Some(y)) => x == y,
-            _ => a.to_text() == b.to_text(),
+            // Text is compared where it stands, without a copy.
+            _ => a.text() == b.text(),
         },
     }
 }
