@@ -116,9 +116,6 @@ type Suggestion = (Option<String>, String);
 #[derive(Clone, Debug, Default)]
 pub struct MacroSet {
     by_key: HashMap<String, MacroDef>,
-    /// Each macro's base name, lower-cased, as characters (for did-you-mean suggestions);
-    /// built on first use, dropped on insert.
-    folded: std::sync::OnceLock<Vec<(String, Vec<char>)>>,
     /// Suggestions already worked out, by the undefined key (`name` or `name(N)`); a corpus
     /// references the same missing macro hundreds of times. Replaced on insert (a clone made
     /// before keeps the old one, which is still right for its own macros).
@@ -135,23 +132,7 @@ impl MacroSet {
     /// replaces the earlier one.
     pub fn insert(&mut self, def: MacroDef) {
         self.by_key.insert(def.key(), def);
-        self.folded = std::sync::OnceLock::new();
         self.suggested = Default::default();
-    }
-
-    /// Key and lower-cased base name (as characters) of every macro whose base name has at
-    /// most 256 characters (longer ones are never suggested).
-    fn folded(&self) -> &[(String, Vec<char>)] {
-        self.folded.get_or_init(|| {
-            self.by_key
-                .iter()
-                .filter_map(|(k, d)| {
-                    let base = base_name(&d.name);
-                    (base.chars().count() <= 256)
-                        .then(|| (k.clone(), base.to_lowercase().chars().collect()))
-                })
-                .collect()
-        })
     }
 
     /// The macro stored under `key` (`name` or `name(N)`).
@@ -1220,11 +1201,13 @@ fn suggest_uncached(macros: &MacroSet, name: &str, arity: usize, key: &str) -> S
     let wanted: Vec<char> = name.to_lowercase().chars().collect();
     let limit = (wanted.len().div_ceil(3)).clamp(1, 4);
     let mut best: Option<(usize, usize, &MacroDef, &String)> = None;
-    for (k, cand) in macros.folded() {
-        let Some(d) = levenshtein_within(&wanted, cand, limit) else {
+    for (k, def) in &macros.by_key {
+        let base = base_name(&def.name);
+        if base.chars().count() > 256 {
             continue;
-        };
-        let Some(def) = macros.by_key.get(k) else {
+        }
+        let cand: Vec<char> = base.to_lowercase().chars().collect();
+        let Some(d) = levenshtein_within(&wanted, &cand, limit) else {
             continue;
         };
         let arity_miss = usize::from(def.args.len() != arity);
