@@ -1041,10 +1041,7 @@ mod tests {
         bad.sort_unstable();
         let good: Vec<usize> = (1..=n).filter(|i| !bad.contains(i)).collect();
         for threads in [1, 2] {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
+            let pool = pool_of(threads);
             let (evs, stats) = pool.install(|| read_with(&text, false, Some(4096)));
             let stats = stats.unwrap();
             assert_eq!(stats.read, n as u64, "{threads} threads");
@@ -1058,6 +1055,14 @@ mod tests {
                 "{threads} threads"
             );
         }
+    }
+
+    /// A pool of `threads` worker threads, to read on.
+    fn pool_of(threads: usize) -> rayon::ThreadPool {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("a test thread pool")
     }
 
     /// Many chunks, read on a pool of three threads (the next chunk is parsed while the current
@@ -1079,10 +1084,7 @@ mod tests {
                 text.push_str(&format!("{{\"i\":{i}}}\n"));
             }
         }
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(3)
-            .build()
-            .unwrap();
+        let pool = pool_of(3);
         let (evs, stats) = pool.install(|| read_with(&text, false, Some(200)));
         let stats = stats.unwrap();
         bad.sort_unstable();
@@ -1126,10 +1128,7 @@ mod tests {
             want.push((i, line));
         }
         for threads in [1, 2] {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
+            let pool = pool_of(threads);
             let (evs, stats) = pool.install(|| read(&text, false));
             let stats = stats.unwrap();
             assert_eq!((stats.read, stats.parsed), (i as u64, i as u64));
