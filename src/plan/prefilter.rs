@@ -459,23 +459,10 @@ pub fn must_parse(line: &[u8]) -> bool {
 /// ASCII-lower-case `line` into `out`; true when `line` has a non-ASCII byte.
 pub fn lower_into(line: &[u8], out: &mut Vec<u8>) -> bool {
     out.clear();
-    out.reserve(line.len());
-    let mut high = 0u8;
-    // In blocks, so that the loop vectorises.
-    let mut blocks = line.chunks_exact(64);
-    for b in &mut blocks {
-        let mut lower = [0u8; 64];
-        for (l, &c) in lower.iter_mut().zip(b) {
-            high |= c;
-            *l = c.to_ascii_lowercase();
-        }
-        out.extend_from_slice(&lower);
-    }
-    for &c in blocks.remainder() {
-        high |= c;
-        out.push(c.to_ascii_lowercase());
-    }
-    high >= 0x80
+    // A mapped slice iterator has an exact length: `extend` writes without a check per byte,
+    // and the loop vectorises.
+    out.extend(line.iter().map(u8::to_ascii_lowercase));
+    !line.is_ascii()
 }
 
 #[cfg(test)]
@@ -595,6 +582,31 @@ mod tests {
                 "{:?}",
                 set.iter().map(|p| p.clauses()).collect::<Vec<_>>()
             );
+        }
+    }
+
+    /// Lengths around the 64-byte blocks the loop may work in: every ASCII upper-case letter
+    /// becomes lower-case, every other byte stays (`É` is two bytes, 0xC3 0x89, kept as they
+    /// are), and the answer says whether a byte of 0x80 or more was seen, wherever it is.
+    #[test]
+    fn lower_into_lowers_ascii_and_reports_non_ascii() {
+        let mut out = vec![b'x'; 7];
+        for len in [0usize, 1, 63, 64, 65, 127, 128, 130] {
+            let upper: Vec<u8> = (0..len).map(|i| b"AbZ@[`{9"[i % 8]).collect();
+            let lower: Vec<u8> = (0..len).map(|i| b"abz@[`{9"[i % 8]).collect();
+            assert!(!lower_into(&upper, &mut out), "{len} bytes");
+            assert_eq!(out, lower, "{len} bytes");
+            for at in [0, len / 2, len.saturating_sub(2)] {
+                if len < 2 {
+                    continue;
+                }
+                let mut text = upper.clone();
+                text.splice(at..at + 2, [0xC3, 0x89]);
+                let mut want = lower.clone();
+                want.splice(at..at + 2, [0xC3, 0x89]);
+                assert!(lower_into(&text, &mut out), "{len} bytes, É at {at}");
+                assert_eq!(out, want, "{len} bytes, É at {at}");
+            }
         }
     }
 
