@@ -161,19 +161,24 @@ impl Dataset {
         sink: &mut dyn FnMut(Arc<Event>) -> Result<(), Diag>,
     ) -> Result<ReadStats, Diag> {
         let filters: Vec<&Prefilter> = prefilter.into_iter().collect();
-        self.scan_many(&filters, None, &|e| u64::from(keep(e)), &mut |e, _| sink(e))
+        self.scan_many(&filters, None, &|e, _| u64::from(keep(e)), &mut |e, _| {
+            sink(e)
+        })
     }
 
     /// One pass for several consumers (up to 64): a line is parsed when any of `prefilters`
     /// lets it through (all lines when the list is empty or one of them is empty); `keep`
-    /// returns a bit per consumer that wants the event; `sink` gets events with a non-zero mask.
+    /// gets the event and the mask of the prefilters its line met (bit `i` for
+    /// `prefilters[i]`, see [`crate::plan::prefilter::passing`]; every bit when the line was
+    /// not filtered, or must always be parsed), and returns a bit per consumer that wants the
+    /// event; `sink` gets events with a non-zero mask.
     /// With `fields`, events are parsed with only the top-level keys those fields (and the
     /// input's time field) are looked up in ([`Projection`]); without, whole.
     pub fn scan_many(
         &self,
         prefilters: &[&Prefilter],
         fields: Option<&[String]>,
-        keep: &(dyn Fn(&Arc<Event>) -> u64 + Sync),
+        keep: &(dyn Fn(&Arc<Event>, u64) -> u64 + Sync),
         sink: &mut dyn FnMut(Arc<Event>, u64) -> Result<(), Diag>,
     ) -> Result<ReadStats, Diag> {
         let use_filter =
@@ -331,7 +336,8 @@ struct Parse<'a> {
     project: Option<&'a Projection>,
     /// Keep the event text as `_raw` (else it is left empty: nothing reads it).
     keep_raw: bool,
-    keep: &'a (dyn Fn(&Arc<Event>) -> u64 + Sync),
+    /// Which consumers want an event, given the mask of the prefilters its line met.
+    keep: &'a (dyn Fn(&Arc<Event>, u64) -> u64 + Sync),
 }
 
 /// A line of a block: its number, and where it starts and ends in the block.
@@ -346,28 +352,39 @@ enum Outcome {
 }
 
 impl Parse<'_> {
+    /// A line that has not been through [`select`]: the prefilters are asked here.
     fn line(&self, line: &[u8], n: usize) -> Outcome {
+        use crate::plan::prefilter::{ALL, lower_into, must_parse, passing};
         if line.iter().all(u8::is_ascii_whitespace) {
             return Outcome::Blank;
         }
-        if !self.prefilters.is_empty() {
-            let passes = crate::plan::prefilter::must_parse(line)
-                || SCRATCH.with(|s| {
-                    let mut s = s.borrow_mut();
-                    crate::plan::prefilter::lower_into(line, &mut s);
-                    self.prefilters.iter().any(|p| p.matches_lowered(&s))
-                });
-            if !passes {
-                return Outcome::Skipped;
-            }
+        let passed = if self.prefilters.is_empty() || must_parse(line) {
+            ALL
+        } else {
+            SCRATCH.with(|s| {
+                let mut s = s.borrow_mut();
+                lower_into(line, &mut s);
+                passing(self.prefilters, &s)
+            })
+        };
+        if passed == 0 {
+            return Outcome::Skipped;
+        }
+        self.selected(line, n, passed)
+    }
+
+    /// A line the prefilters let through, with the mask of those it met.
+    fn selected(&self, line: &[u8], n: usize, passed: u64) -> Outcome {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return Outcome::Blank;
         }
         match std::str::from_utf8(line) {
-            Ok(text) => self.text(text, n),
+            Ok(text) => self.text(text, n, passed),
             Err(e) => Outcome::Malformed(n, format!("invalid UTF-8: {e}")),
         }
     }
 
-    fn text(&self, text: &str, line: usize) -> Outcome {
+    fn text(&self, text: &str, line: usize, passed: u64) -> Outcome {
         let parsed = match self.project {
             Some(p) => p.parse(text),
             None => super::json::from_str(text).map(|d| d.is_object().then_some(d)),
@@ -393,7 +410,7 @@ impl Parse<'_> {
             origin: self.origin.clone(),
             line,
         });
-        let mask = (self.keep)(&ev);
+        let mask = (self.keep)(&ev, passed);
         Outcome::Event(ev, mask)
     }
 }
@@ -800,8 +817,9 @@ fn outcomes(parse: &Parse<'_>, buf: &[u8], lines: &[Line]) -> Vec<Outcome> {
     parse_selected(parse, buf, lines, &candidate)
 }
 
-/// Which lines of a chunk the prefilter lets through.
-fn select(parse: &Parse<'_>, buf: &[u8], lines: &[Line]) -> Vec<bool> {
+/// Which lines of a chunk the prefilter lets through: per line, the mask of the prefilters it
+/// meets (0: skipped; see [`crate::plan::prefilter::candidates`]).
+fn select(parse: &Parse<'_>, buf: &[u8], lines: &[Line]) -> Vec<u64> {
     use rayon::prelude::*;
     let spans: Vec<(usize, usize)> = lines.iter().map(|&(_, s, e)| (s, e)).collect();
     // The search itself is split among the threads (by lines, so each part is whole lines).
@@ -821,8 +839,8 @@ fn select(parse: &Parse<'_>, buf: &[u8], lines: &[Line]) -> Vec<bool> {
 }
 
 /// How many lines `select` let through.
-fn selected(candidate: &[bool]) -> usize {
-    candidate.iter().filter(|c| **c).count()
+fn selected(candidate: &[u64]) -> usize {
+    candidate.iter().filter(|c| **c != 0).count()
 }
 
 /// Parse the selected lines of a chunk; the outcome of every line, in order.
@@ -830,17 +848,20 @@ fn parse_selected(
     parse: &Parse<'_>,
     buf: &[u8],
     lines: &[Line],
-    candidate: &[bool],
+    candidate: &[u64],
 ) -> Vec<Outcome> {
     use rayon::prelude::*;
     let parts = rayon::current_num_threads();
-    let todo: Vec<Line> = lines
+    let todo: Vec<(Line, u64)> = lines
         .iter()
         .zip(candidate)
-        .filter(|(_, c)| **c)
-        .map(|(l, _)| *l)
+        .filter(|(_, c)| **c != 0)
+        .map(|(l, c)| (*l, *c))
         .collect();
-    let parse_one = |&(n, s, e): &Line| parse.line(trim_line(buf.get(s..e).unwrap_or_default()), n);
+    // `select` has asked the prefilters already.
+    let parse_one = |&((n, s, e), passed): &(Line, u64)| {
+        parse.selected(trim_line(buf.get(s..e).unwrap_or_default()), n, passed)
+    };
     // A few lines are parsed here: handing them to the pool costs a thread wake-up each way,
     // more than parsing them (on one thread, every hand-over is pure cost).
     let mut parsed = if parts > 1 && todo.len() >= MIN_PARALLEL_PARSE {
@@ -853,7 +874,7 @@ fn parse_selected(
         .iter()
         .zip(candidate)
         .map(|(&(_, s, e), c)| {
-            if *c {
+            if *c != 0 {
                 parsed.next().unwrap_or(Outcome::Blank)
             } else if buf
                 .get(s..e)

@@ -176,7 +176,8 @@ fn run_plan(plan: &Plan, ctx: &ExecCtx, top: bool) -> Result<Vec<Record>, Diag> 
                 None
             };
             let eval = &ctx.eval;
-            let keep = |e: &Arc<crate::event::Event>| {
+            // One prefilter: a line that fails it is not parsed at all.
+            let keep = |e: &Arc<crate::event::Event>, _passed: u64| {
                 u64::from(pred.matches(&Record::from_event(e.clone()), eval))
             };
             let filters: Vec<&crate::plan::prefilter::Prefilter> = prefilter.iter().collect();
@@ -366,15 +367,23 @@ fn run_group<'a>(
         None
     };
     let eval = &ctx.eval;
-    let keep = |e: &Arc<crate::event::Event>| {
+    // `passed` has a bit per prefilter, i.e. per lane that started, in order (lanes that
+    // failed have none). An event whose line failed a lane's prefilter cannot match that
+    // lane's predicate (the prefilter is derived from it and only ever lets extra lines
+    // through), so the predicate is not asked.
+    let keep = |e: &Arc<crate::event::Event>, passed: u64| {
         let rec = Record::from_event(e.clone());
-        preds
-            .iter()
-            .enumerate()
-            .fold(0u64, |mask, (bit, p)| match p {
-                Some(p) if p.get().matches(&rec, eval) => mask | (1u64 << bit),
-                _ => mask,
-            })
+        let mut k = 0;
+        preds.iter().enumerate().fold(0u64, |mask, (bit, p)| {
+            let Some(p) = p else { return mask };
+            let may = passed & crate::plan::prefilter::bit(k) != 0;
+            k += 1;
+            if may && p.get().matches(&rec, eval) {
+                mask | (1u64 << bit)
+            } else {
+                mask
+            }
+        })
     };
     let stats = ctx.data.scan_many(
         &filter_refs,

@@ -158,26 +158,46 @@ impl Prefilter {
     }
 }
 
-/// Which of `lines` (byte ranges `(start, end)` of `block`, in order) may match: a line passes
-/// when it must always be parsed ([`must_parse`]) or meets every clause of one of
-/// `prefilters`. The block is lower-cased once and searched for the first clause's literals;
-/// only lines with a hit are checked further, so most lines cost no work of their own.
-/// Returns one flag per line; an empty `prefilters`, or an empty one in it, passes all.
+/// Every prefilter, as a line's mask of [`candidates`]: all bits.
+pub const ALL: u64 = u64::MAX;
+
+/// The mask of the prefilters an already lower-cased line meets: bit `i` for `prefilters[i]`
+/// (every bit from 63 on is bit 63's: more than 64 prefilters share it, so it means "one of
+/// the prefilters from the 64th on").
+pub fn passing(prefilters: &[&Prefilter], lower: &[u8]) -> u64 {
+    prefilters
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.matches_lowered(lower))
+        .fold(0, |mask, (i, _)| mask | bit(i))
+}
+
+/// Prefilter `i`'s bit in a mask (see [`passing`]).
+pub fn bit(i: usize) -> u64 {
+    1u64 << i.min(63)
+}
+
+/// Which of `lines` (byte ranges `(start, end)` of `block`, in order) may match, and which of
+/// `prefilters` each may match: a line's mask has bit `i` ([`bit`]) when the line meets every
+/// clause of `prefilters[i]`, and is [`ALL`] when it must always be parsed ([`must_parse`]);
+/// 0 means the line is skipped. The block is lower-cased once and searched for the first
+/// clause's literals; only lines with a hit are checked further, so most lines cost no work of
+/// their own. An empty `prefilters`, or an empty one in it, passes all lines with [`ALL`].
 pub fn candidates(
     prefilters: &[&Prefilter],
     literals: &LiteralSet,
     block: &[u8],
     lines: &[(usize, usize)],
-) -> Vec<bool> {
+) -> Vec<u64> {
     let n = lines.len();
     let (Some(&(lo, _)), Some(&(_, hi))) = (lines.first(), lines.last()) else {
         return Vec::new();
     };
     if prefilters.is_empty() || prefilters.iter().any(|p| p.is_empty()) || hi < lo {
-        return vec![true; n];
+        return vec![ALL; n];
     }
     let seg = block.get(lo..hi).unwrap_or_default();
-    let mut out = vec![false; n];
+    let mut out = vec![0u64; n];
     // The line holding block offset `pos` (relative to `lo`), if any.
     let line_at = |pos: usize| -> Option<usize> {
         let abs = pos + lo;
@@ -208,7 +228,7 @@ pub fn candidates(
     for f in must {
         each_line_hit(f, seg, &mut |i| {
             if let Some(c) = out.get_mut(i) {
-                *c = true;
+                *c = ALL;
             }
         });
     }
@@ -260,7 +280,7 @@ pub fn candidates(
         };
         let mut scratch = Vec::new();
         for (i, h) in hit.iter().enumerate() {
-            if !*h || out.get(i).copied().unwrap_or(true) {
+            if !*h || out.get(i).is_none_or(|&c| c != 0) {
                 continue;
             }
             let Some(&(s, e)) = lines.get(i) else {
@@ -272,13 +292,8 @@ pub fn candidates(
                 lower_into(block.get(s..e).unwrap_or_default(), &mut scratch);
                 &scratch
             };
-            if prefilters.iter().any(|p| {
-                p.finders
-                    .iter()
-                    .all(|clause| clause.iter().any(|f| f.find(line).is_some()))
-            }) && let Some(c) = out.get_mut(i)
-            {
-                *c = true;
+            if let Some(c) = out.get_mut(i) {
+                *c = passing(prefilters, line);
             }
         }
     });
@@ -572,9 +587,20 @@ mod tests {
             let lits = LiteralSet::new(&set);
             let got = candidates(&set, &lits, &block, &spans);
             let mut scratch = Vec::new();
-            let want: Vec<bool> = lines
+            let want: Vec<u64> = lines
                 .iter()
-                .map(|l| !l.is_empty() && set.iter().any(|p| p.may_match(l, &mut scratch)))
+                .map(|l| {
+                    if l.is_empty() {
+                        0
+                    } else if must_parse(l) {
+                        ALL
+                    } else {
+                        set.iter()
+                            .enumerate()
+                            .filter(|(_, p)| p.may_match(l, &mut scratch))
+                            .fold(0, |m, (i, _)| m | (1 << i))
+                    }
+                })
                 .collect();
             assert_eq!(
                 got,
