@@ -103,6 +103,22 @@ impl Record {
         from_meta.unwrap_or_else(|| FieldPath::new(&f.name).lookup(&e.doc))
     }
 
+    /// The text of a field, borrowed, when it is one text value at hand (set by a command, or
+    /// a string member of the event's document); then [`Record::get`] gives the same text as a
+    /// copy. `None` does not mean the field is absent: ask `get`.
+    pub fn str_of(&self, f: &FieldRef) -> Option<&str> {
+        if let Some(v) = self.fields.get(&f.name) {
+            return match v {
+                Value::Str(s) => Some(s),
+                _ => None,
+            };
+        }
+        match (&self.event, &f.kind) {
+            (Some(e), Kind::Path(p)) => p.lookup_str(&e.doc),
+            _ => None,
+        }
+    }
+
     /// The value of a field by name (compiles the name; for cold paths).
     pub fn get_name(&self, name: &str) -> Value {
         self.get(&FieldRef::new(name))

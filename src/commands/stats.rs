@@ -13,7 +13,8 @@ use crate::record::{FieldRef, Record};
 use crate::syntax::ast::{Agg, AggArg, Args};
 use crate::value::{SortKey, Value};
 use indexmap::IndexMap;
-use std::collections::{BTreeMap, HashMap};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 /// Which aggregation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -565,25 +566,35 @@ pub(crate) fn group_keys(by: &[FieldRef], rec: &Record) -> Vec<Vec<Value>> {
 }
 
 /// A record's group key as text, when every BY field has exactly one value.
-enum KeyTexts {
+enum KeyTexts<'r> {
     /// A BY field is null: the record belongs to no group.
     Skip,
-    One(Vec<String>),
+    /// One text per BY field, borrowed from the record where it holds the text as is.
+    One(Vec<Cow<'r, str>>),
     /// A BY field is multivalue: see [`group_keys`].
     Many,
 }
 
-fn key_texts(by: &[FieldRef], rec: &Record) -> KeyTexts {
+fn key_texts<'r>(by: &[FieldRef], rec: &'r Record) -> KeyTexts<'r> {
     let mut out = Vec::with_capacity(by.len());
     for f in by {
+        if let Some(s) = rec.str_of(f) {
+            out.push(Cow::Borrowed(s));
+            continue;
+        }
         match rec.get(f) {
             Value::Null => return KeyTexts::Skip,
             Value::Multi(_) => return KeyTexts::Many,
-            Value::Str(s) => out.push(s),
-            v => out.push(v.to_text().unwrap_or_default()),
+            Value::Str(s) => out.push(Cow::Owned(s)),
+            v => out.push(Cow::Owned(v.to_text().unwrap_or_default())),
         }
     }
     KeyTexts::One(out)
+}
+
+/// Whether borrowed key texts are a group's key.
+fn same_key(texts: &[Cow<'_, str>], key: &[String]) -> bool {
+    texts.len() == key.len() && texts.iter().zip(key).all(|(a, b)| a == b)
 }
 
 fn key_text(key: &[Value]) -> Vec<String> {
@@ -703,6 +714,7 @@ impl Step for Stats {
         Ok(Box::new(StatsOp {
             spec: self,
             groups: GroupMap::default(),
+            inputs: Vec::new(),
         }))
     }
 }
@@ -744,34 +756,147 @@ fn fill_stars(pattern: &str, caps: &[String]) -> String {
 
 /// Groups by the text of their key. foldhash: fast on short keys, and seeded per process, so
 /// that crafted events cannot force collisions; the output order comes from sorting, not from
-/// the map.
-type GroupMap = HashMap<Vec<String>, Group, foldhash::fast::RandomState>;
+/// the map. A hash table with the hash in our hands, so that a group is found from texts
+/// borrowed from the record (no owned key built for a group that exists).
+#[derive(Default)]
+struct GroupMap {
+    table: hashbrown::HashTable<(Vec<String>, Group)>,
+    hasher: foldhash::fast::RandomState,
+}
+
+impl GroupMap {
+    /// The hash of a key; `[Cow<str>]` and `[String]` with the same texts hash alike (a slice
+    /// hashes its length, then each element; both element types hash as their `str`).
+    fn hash<T: std::hash::Hash + ?Sized>(&self, key: &T) -> u64 {
+        use std::hash::BuildHasher;
+        self.hasher.hash_one(key)
+    }
+}
 
 struct StatsOp<'a> {
     spec: &'a Stats,
     groups: GroupMap,
+    /// The aggregations' inputs of the record being added (kept to reuse its room).
+    inputs: Vec<Value>,
+}
+
+/// What a record adds to its groups, worked out once for all of them.
+struct Added<'b> {
+    rec: &'b Record,
+    inputs: &'b [Value],
+    time: Option<f64>,
+    visible: &'b crate::record::FieldMap,
+}
+
+impl StatsOp<'_> {
+    /// Add a record to the group with these key texts (`key`: the group's key values when
+    /// already worked out), creating the group when it is new.
+    fn add(
+        &mut self,
+        texts: &[Cow<'_, str>],
+        key: Option<Vec<Value>>,
+        added: &Added<'_>,
+        ctx: &ExecCtx,
+    ) -> Result<(), Diag> {
+        let Added {
+            rec,
+            inputs,
+            time,
+            visible,
+        } = *added;
+        let hash = self.groups.hash(texts);
+        let group = match self
+            .groups
+            .table
+            .find_entry(hash, |(k, _)| same_key(texts, k))
+        {
+            Ok(found) => &mut found.into_mut().1,
+            Err(absent) => {
+                ctx.hold(
+                    texts.iter().map(|t| t.len() + 24).sum::<usize>()
+                        + 64 * self.spec.aggs.len()
+                        + 64,
+                )?;
+                let key = key.unwrap_or_else(|| {
+                    group_keys(&self.spec.by, rec)
+                        .into_iter()
+                        .next()
+                        .unwrap_or_default()
+                });
+                let owned: Vec<String> = texts.iter().map(|t| t.to_string()).collect();
+                let hasher = &self.groups.hasher;
+                let rehash = |(k, _): &(Vec<String>, Group)| {
+                    use std::hash::BuildHasher;
+                    hasher.hash_one(k.as_slice())
+                };
+                let table = absent.into_table();
+                &mut table
+                    .insert_unique(hash, (owned, self.spec.new_group(key)), rehash)
+                    .into_mut()
+                    .1
+            }
+        };
+        for (i, spec) in self.spec.aggs.iter().enumerate() {
+            let Input::Wild(pattern) = &spec.input else {
+                continue;
+            };
+            for (name, v) in visible {
+                if (name.starts_with('_') && !pattern.starts_with('_'))
+                    || self.spec.by.iter().any(|b| b.name() == name)
+                {
+                    continue;
+                }
+                let Some(caps) = crate::value::wildcard_captures(pattern, name) else {
+                    continue;
+                };
+                let slot = group.wild.entry(i).or_default();
+                if !slot.contains_key(name) {
+                    ctx.hold(name.len() + 64)?;
+                }
+                let (_, state) = slot
+                    .entry(name.clone())
+                    .or_insert_with(|| (caps, State::new(spec.func)));
+                if matches!(
+                    spec.func,
+                    Func::Values
+                        | Func::List
+                        | Func::Dc
+                        | Func::Median
+                        | Func::Mode
+                        | Func::Perc(_)
+                ) {
+                    ctx.hold(crate::record::value_size(v))?;
+                }
+                state.add(spec.func, v, false, time);
+            }
+        }
+        for ((state, spec), input) in group.states.iter_mut().zip(&self.spec.aggs).zip(inputs) {
+            if matches!(
+                spec.func,
+                Func::Values | Func::List | Func::Dc | Func::Median | Func::Mode | Func::Perc(_)
+            ) {
+                // Value-collecting aggregations grow with their input.
+                ctx.hold(crate::record::value_size(input))?;
+            }
+            state.add(spec.func, input, matches!(spec.input, Input::Records), time);
+        }
+        Ok(())
+    }
 }
 
 impl Operator for StatsOp<'_> {
     fn push(&mut self, batch: Vec<Record>, ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
         let time_ref = FieldRef::new("_time");
+        let mut inputs = std::mem::take(&mut self.inputs);
         for rec in &batch {
-            // The usual record has one value per BY field: its key texts are taken from the
-            // values without copies, and the key values are only worked out for a new group.
-            let keys: Vec<(Vec<String>, Option<Vec<Value>>)> = match key_texts(&self.spec.by, rec) {
-                KeyTexts::Skip => continue,
-                KeyTexts::One(texts) => vec![(texts, None)],
-                KeyTexts::Many => group_keys(&self.spec.by, rec)
-                    .into_iter()
-                    .map(|k| (key_text(&k), Some(k)))
-                    .collect(),
-            };
-            let inputs: Vec<Value> = self
-                .spec
-                .aggs
-                .iter()
-                .map(|a| input_of(a, rec, ctx))
-                .collect();
+            // The usual record has one value per BY field: its key texts are borrowed from the
+            // record, and an owned key is only built for a new group.
+            let keys = key_texts(&self.spec.by, rec);
+            if matches!(keys, KeyTexts::Skip) {
+                continue;
+            }
+            inputs.clear();
+            inputs.extend(self.spec.aggs.iter().map(|a| input_of(a, rec, ctx)));
             let time = rec.get(&time_ref).as_number();
             // Fields the wildcard aggregations match: visible fields, internal `_` fields only
             // when the pattern itself starts with `_`, never a BY field (its value is the key).
@@ -780,91 +905,42 @@ impl Operator for StatsOp<'_> {
             } else {
                 crate::record::FieldMap::default()
             };
-            for (texts, key) in keys {
-                // One hash per record: the entry decides whether the group is new.
-                let entry = self.groups.entry(texts);
-                if let std::collections::hash_map::Entry::Vacant(v) = &entry {
-                    ctx.hold(
-                        v.key().iter().map(|t| t.len() + 24).sum::<usize>()
-                            + 64 * self.spec.aggs.len()
-                            + 64,
-                    )?;
-                }
-                let group = entry.or_insert_with(|| {
-                    let key = key.unwrap_or_else(|| {
-                        group_keys(&self.spec.by, rec)
-                            .into_iter()
-                            .next()
-                            .unwrap_or_default()
-                    });
-                    self.spec.new_group(key)
-                });
-                for (i, spec) in self.spec.aggs.iter().enumerate() {
-                    let Input::Wild(pattern) = &spec.input else {
-                        continue;
-                    };
-                    for (name, v) in &visible {
-                        if (name.starts_with('_') && !pattern.starts_with('_'))
-                            || self.spec.by.iter().any(|b| b.name() == name)
-                        {
-                            continue;
-                        }
-                        let Some(caps) = crate::value::wildcard_captures(pattern, name) else {
-                            continue;
-                        };
-                        let slot = group.wild.entry(i).or_default();
-                        if !slot.contains_key(name) {
-                            ctx.hold(name.len() + 64)?;
-                        }
-                        let (_, state) = slot
-                            .entry(name.clone())
-                            .or_insert_with(|| (caps, State::new(spec.func)));
-                        if matches!(
-                            spec.func,
-                            Func::Values
-                                | Func::List
-                                | Func::Dc
-                                | Func::Median
-                                | Func::Mode
-                                | Func::Perc(_)
-                        ) {
-                            ctx.hold(crate::record::value_size(v))?;
-                        }
-                        state.add(spec.func, v, false, time);
+            let add = Added {
+                rec,
+                inputs: &inputs,
+                time,
+                visible: &visible,
+            };
+            match keys {
+                KeyTexts::Skip => {}
+                KeyTexts::One(texts) => self.add(&texts, None, &add, ctx)?,
+                KeyTexts::Many => {
+                    for k in group_keys(&self.spec.by, rec) {
+                        let texts: Vec<Cow<str>> =
+                            key_text(&k).into_iter().map(Cow::Owned).collect();
+                        self.add(&texts, Some(k), &add, ctx)?;
                     }
-                }
-                for ((state, spec), input) in
-                    group.states.iter_mut().zip(&self.spec.aggs).zip(&inputs)
-                {
-                    if matches!(
-                        spec.func,
-                        Func::Values
-                            | Func::List
-                            | Func::Dc
-                            | Func::Median
-                            | Func::Mode
-                            | Func::Perc(_)
-                    ) {
-                        // Value-collecting aggregations grow with their input.
-                        ctx.hold(crate::record::value_size(input))?;
-                    }
-                    state.add(spec.func, input, matches!(spec.input, Input::Records), time);
                 }
             }
         }
+        self.inputs = inputs;
         Ok(Vec::new())
     }
 
     fn finish(&mut self, _ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
-        if self.spec.by.is_empty() && self.groups.is_empty() {
-            self.groups
-                .insert(Vec::new(), self.spec.new_group(Vec::new()));
+        if self.spec.by.is_empty() && self.groups.table.is_empty() {
+            let hash = self.groups.hash::<[String]>(&[]);
+            self.groups.table.insert_unique(
+                hash,
+                (Vec::new(), self.spec.new_group(Vec::new())),
+                |_| hash,
+            );
         }
         // Each key's sort key is worked out once. Keys that compare equal but are different
         // groups (`1` and `1.0`) are ordered by their text, so that the order never depends on
         // the map's.
         let mut groups: Vec<(Vec<SortKey<'static>>, Vec<String>, Group)> =
-            std::mem::take(&mut self.groups)
+            std::mem::take(&mut self.groups.table)
                 .into_iter()
                 .map(|(text, g)| {
                     let key = g.key.iter().map(|v| SortKey::of(v).into_owned()).collect();

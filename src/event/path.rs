@@ -92,6 +92,21 @@ impl FieldPath {
     }
 }
 
+impl FieldPath {
+    /// The text of this field in `doc`, borrowed, when the field is one key holding a JSON
+    /// string (then [`FieldPath::lookup`] gives the same text as a copy); `None` otherwise
+    /// (absent, a number, a nested path…: ask `lookup`).
+    pub fn lookup_str<'j>(&self, doc: &'j Json) -> Option<&'j str> {
+        let ([Seg::Key(k)], Json::Object(map)) = (self.segs.as_slice(), doc) else {
+            return None;
+        };
+        match member(map, k)? {
+            Json::String(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
 /// Objects with at most this many members are searched in order rather than by hash.
 const SMALL_OBJECT: usize = 16;
 
