@@ -31,6 +31,8 @@ pub enum CExpr {
         args: Vec<CExpr>,
         /// Literal regex argument, compiled.
         regex: Option<Regex>,
+        /// Arguments evaluated only as far as the answer needs them (`if`, `case`, `coalesce`).
+        lazy: Lazy,
     },
     /// `mvfilter(pred)`: keeps the values of the one field `pred` reads for which it is true.
     MvFilter {
@@ -52,6 +54,23 @@ pub enum CExpr {
     Binary(BinOp, Box<CExpr>, Box<CExpr>),
     /// `x [NOT] IN (…)`.
     In(Box<CExpr>, Vec<CExpr>, bool),
+}
+
+/// The functions whose arguments are evaluated only as far as needed: the branch `if` takes,
+/// `case`'s conditions up to the first true one and its value, `coalesce`'s arguments up to the
+/// first non-null one. Same answers as evaluating every argument first (functions have no
+/// effects), without the work of the arms not taken (the send/hard-delete rule's `CASE`s hold
+/// regex replacements and splits).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lazy {
+    /// Every argument is evaluated first.
+    No,
+    /// `if(c, t, f)`.
+    If,
+    /// `case(c1, v1, c2, v2, …)`.
+    Case,
+    /// `coalesce(a, b, …)`.
+    Coalesce,
 }
 
 impl CExpr {
@@ -141,10 +160,17 @@ fn compile_call(name: &str, args: &[Expr], span: Span) -> Result<CExpr, Diag> {
             .at(a.span)
         })?);
     }
+    let lazy = match def.name {
+        "if" => Lazy::If,
+        "case" => Lazy::Case,
+        "coalesce" => Lazy::Coalesce,
+        _ => Lazy::No,
+    };
     Ok(CExpr::Call {
         def,
         args: cargs,
         regex,
+        lazy,
     })
 }
 
@@ -329,7 +355,44 @@ impl CExpr {
         match self {
             CExpr::Lit(v) => v.clone(),
             CExpr::Field(f) => rec.get(f),
-            CExpr::Call { def, args, regex } => {
+            CExpr::Call {
+                lazy: Lazy::If,
+                args,
+                ..
+            } => match args.as_slice() {
+                [c, t, f] => {
+                    if c.eval(rec, ctx).is_true() {
+                        t.eval(rec, ctx)
+                    } else {
+                        f.eval(rec, ctx)
+                    }
+                }
+                _ => Value::Null,
+            },
+            CExpr::Call {
+                lazy: Lazy::Case,
+                args,
+                ..
+            } => args
+                .chunks(2)
+                .find(|pair| pair.first().is_some_and(|c| c.eval(rec, ctx).is_true()))
+                .and_then(|pair| pair.get(1))
+                .map_or(Value::Null, |v| v.eval(rec, ctx)),
+            CExpr::Call {
+                lazy: Lazy::Coalesce,
+                args,
+                ..
+            } => args
+                .iter()
+                .map(|a| a.eval(rec, ctx))
+                .find(|v| !v.is_null())
+                .unwrap_or(Value::Null),
+            CExpr::Call {
+                def,
+                args,
+                regex,
+                lazy: Lazy::No,
+            } => {
                 let vals: Vec<Value> = args.iter().map(|a| a.eval(rec, ctx)).collect();
                 let call = Call {
                     args: &vals,
@@ -653,6 +716,65 @@ mod tests {
         assert!(t("", ""));
         assert!(equal(&Value::Str("2".into()), &Value::Num(2.0)));
         assert!(!equal(&Value::Str("x".into()), &Value::Num(2.0)));
+    }
+
+    /// `if`, `case` and `coalesce` evaluate their arguments only as far as needed; the answers
+    /// are those of evaluating every argument first and calling the function (checked on every
+    /// record below), and, worked by hand, the first true condition's value, the first
+    /// non-null argument, null when no condition is true or the last condition has no value.
+    /// (On the last record `x` is the text `text`, which compares with a number as text:
+    /// `"text" > "1"` and `"text" > "5"` are true.)
+    #[test]
+    fn lazy_conditionals_answer_as_the_functions_do() {
+        let exprs = [
+            ("if(x > 1, \"big\", y)", ["big", "small", "null", "big"]),
+            (
+                "case(x > 1, \"a\", isnotnull(y), y, true(), \"d\")",
+                ["a", "small", "d", "a"],
+            ),
+            ("case(x > 1, \"a\", isnull(y))", ["a", "null", "null", "a"]),
+            ("case(x > 5, \"a\")", ["null", "null", "null", "a"]),
+            ("coalesce(z, y, \"d\")", ["zz", "small", "d", "small"]),
+            ("coalesce(z, null())", ["zz", "null", "null", "null"]),
+        ];
+        let recs: Vec<Record> = [
+            vec![("x", Value::Num(2.0)), ("z", Value::str("zz"))],
+            vec![("x", Value::Num(1.0)), ("y", Value::str("small"))],
+            vec![],
+            vec![("x", Value::str("text")), ("y", Value::str("small"))],
+        ]
+        .into_iter()
+        .map(|fields| {
+            let mut r = Record::default();
+            for (k, v) in fields {
+                r.set(k, v);
+            }
+            r
+        })
+        .collect();
+        let ctx = EvalCtx::default();
+        for (text, want) in exprs {
+            let e = compile(&crate::syntax::parser::parse_expr(text, 0).unwrap()).unwrap();
+            let CExpr::Call {
+                def, args, lazy, ..
+            } = &e
+            else {
+                panic!("{text}: not a call");
+            };
+            assert_ne!(*lazy, Lazy::No, "{text}");
+            for (rec, want) in recs.iter().zip(want) {
+                let got = e.eval(rec, &ctx);
+                let vals: Vec<Value> = args.iter().map(|a| a.eval(rec, &ctx)).collect();
+                let eager = (def.imp)(&Call {
+                    args: &vals,
+                    regex: None,
+                    ctx: &ctx,
+                });
+                assert_eq!(got, eager, "{text} on {rec:?}");
+                let shown = got.to_text().unwrap_or_else(|| "null".into());
+                assert_eq!(shown, want, "{text} on {rec:?}");
+            }
+        }
     }
 
     #[test]
