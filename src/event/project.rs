@@ -91,8 +91,10 @@ impl Projection {
 /// [`Projection::parse_serde`]) on anything else — every error, escapes in a wanted key, a
 /// `\u` surrogate, a number with an exponent or of more than 300 characters (the only numbers
 /// that can be out of range are read by serde_json itself), nesting deeper than 100 (serde_json
-/// stops at 128), a document that is not an object. Kept values are handed to serde_json as the
-/// slice the scanner delimited, so they are built exactly as in a whole parse.
+/// stops at 128), a document that is not an object. Kept values are built as a whole parse
+/// builds them: a string without escapes, `true`, `false`, `null` and a non-negative integer of
+/// at most 18 digits directly from the text the scanner delimited, anything else by serde_json
+/// from that slice.
 struct Scan<'t> {
     text: &'t str,
     b: &'t [u8],
@@ -115,6 +117,21 @@ fn specials(x: u64) -> u64 {
     zero(x ^ (LO * u64::from(b'"')))
         | zero(x ^ (LO * u64::from(b'\\')))
         | (x.wrapping_sub(LO * 0x20) & !x & HI)
+}
+
+/// A value the scanner delimited (and validated), as serde_json builds it: the literals and
+/// a non-negative integer of at most 18 digits (serde_json's `u64`) directly, anything else by
+/// serde_json. (A string without escapes is built by the caller.)
+fn leaf(text: &str) -> Option<Json> {
+    Some(match text {
+        "true" => Json::Bool(true),
+        "false" => Json::Bool(false),
+        "null" => Json::Null,
+        t if (1..=18).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit()) => {
+            Json::Number(t.parse::<u64>().ok()?.into())
+        }
+        t => super::json::from_str(t).ok()?,
+    })
 }
 
 impl<'t> Scan<'t> {
@@ -178,9 +195,19 @@ impl<'t> Scan<'t> {
                 return None;
             }
             let at = self.i;
-            self.value(1)?;
+            // A string without escapes: where its text starts.
+            let plain = if self.peek()? == b'"' {
+                let (start, escaped) = self.string()?;
+                (!escaped).then_some(start)
+            } else {
+                self.value(1)?;
+                None
+            };
             if p.wants(key) {
-                let v = super::json::from_str(self.text.get(at..self.i)?).ok()?;
+                let v = match plain {
+                    Some(start) => Json::String(self.text.get(start..self.i - 1)?.to_string()),
+                    None => leaf(self.text.get(at..self.i)?)?,
+                };
                 // A repeated key keeps its first position and its last value.
                 out.insert(std::str::from_utf8(key).ok()?.to_string(), v);
             }
@@ -612,6 +639,11 @@ mod tests {
         "18446744073709551616",
         "-9223372036854775809",
         "0.1234567890123456789",
+        // around the integers built without serde_json (at most 18 digits)
+        "123456789012345678",
+        "1234567890123456789",
+        "9007199254740993",
+        "-123456789012345678",
     ];
 
     fn value(r: &mut Rng, depth: usize, out: &mut String) {
