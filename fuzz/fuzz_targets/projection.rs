@@ -2,7 +2,9 @@
 //! parse without projection), on arbitrary text: a line is rejected exactly when
 //! serde_json rejects the whole document, with the same message, and an accepted object keeps
 //! exactly the wanted keys with the values of the whole parse. This is what lets the reader's
-//! validating scanner (`src/event/project.rs`) replace the deserializer on the hot path.
+//! validating scanner (`src/event/project.rs`) replace the deserializer on the hot path. The
+//! scanner also reads raw bytes (`Projection::scan`): it never accepts bytes that are not
+//! UTF-8, and on UTF-8 it answers as the parse of the text does.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -13,13 +15,21 @@ const WANTED: [&str; 3] = ["a", "b", "Operation"];
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
+        // The scanner reads raw lines: it must never accept one that is not UTF-8.
+        for names in [&WANTED[..], &WANTED[..1], &[][..]] {
+            let p = Projection::new(names.iter().copied());
+            assert!(p.scan(data).is_none(), "{data:?}");
+        }
         return;
     };
     let whole = tripline::event::json::from_str(text).map_err(|e| e.to_string());
     for names in [&WANTED[..], &WANTED[..1], &[][..]] {
-        let got = Projection::new(names.iter().copied())
-            .parse(text)
-            .map_err(|e| e.to_string());
+        let p = Projection::new(names.iter().copied());
+        let got = p.parse(text).map_err(|e| e.to_string());
+        // On bytes, the scanner answers as the text's parse does, or not at all.
+        if let Some(m) = p.scan(data) {
+            assert_eq!(Ok(Some(Value::Object(m))), got.clone(), "{text:?}");
+        }
         match (&whole, got) {
             (Err(w), Err(g)) => assert_eq!(&g, w, "{text:?}"),
             (Ok(Value::Object(m)), Ok(Some(Value::Object(g)))) => {

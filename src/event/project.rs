@@ -68,14 +68,23 @@ impl Projection {
     /// Parse `text` as a JSON document keeping only the wanted top-level keys. `Ok(None)`: the
     /// text is valid JSON but not an object. Errors are the deserializer's, as for a whole parse.
     pub fn parse(&self, text: &str) -> Result<Option<Json>, serde_json::Error> {
-        if let Some(doc) = Scan::new(text).object(self) {
+        if let Some(doc) = self.scan(text.as_bytes()) {
             return Ok(Some(Json::Object(doc)));
         }
         self.parse_serde(text)
     }
 
+    /// The fast path alone, on a line not known to be UTF-8: the wanted members when the line
+    /// is certainly a valid JSON object in valid UTF-8 (the scanner validates every non-ASCII
+    /// character of its strings, and JSON allows no other), and exactly what
+    /// [`Projection::parse`] would give; `None` when it cannot tell — the caller then checks the
+    /// UTF-8 and asks [`Projection::parse_serde`], which reports the errors.
+    pub fn scan(&self, line: &[u8]) -> Option<serde_json::Map<String, Json>> {
+        Scan::new(line).object(self)
+    }
+
     /// The deserializer path: exact for every input, and the one whose errors are reported.
-    fn parse_serde(&self, text: &str) -> Result<Option<Json>, serde_json::Error> {
+    pub fn parse_serde(&self, text: &str) -> Result<Option<Json>, serde_json::Error> {
         let mut de = serde_json::Deserializer::from_str(text);
         let doc = Doc(self).deserialize(&mut de)?;
         de.end()?;
@@ -96,7 +105,6 @@ impl Projection {
 /// at most 18 digits directly from the text the scanner delimited, anything else by serde_json
 /// from that slice.
 struct Scan<'t> {
-    text: &'t str,
     b: &'t [u8],
     i: usize,
 }
@@ -109,14 +117,14 @@ const MAX_NUMBER: usize = 300;
 const LO: u64 = 0x0101_0101_0101_0101;
 const HI: u64 = 0x8080_8080_8080_8080;
 
-/// Bytes of `x` (little-endian) that end a run of plain string bytes: `"`, `\` or a control
-/// character. The lowest set bit is exact (the false positives of these tricks only occur above
-/// a true one).
+/// Bytes of `x` (little-endian) that end a run of plain string bytes: `"`, `\`, a control
+/// character or a byte above 0x7F (a non-ASCII character, validated on its own). The lowest
+/// set bit is exact (the false positives of these tricks only occur above a true one).
 fn specials(x: u64) -> u64 {
     let zero = |v: u64| v.wrapping_sub(LO) & !v & HI;
     zero(x ^ (LO * u64::from(b'"')))
         | zero(x ^ (LO * u64::from(b'\\')))
-        | (x.wrapping_sub(LO * 0x20) & !x & HI)
+        | ((x.wrapping_sub(LO * 0x20) & !x) | x) & HI
 }
 
 /// A value the scanner delimited (and validated), as serde_json builds it: the literals and
@@ -135,12 +143,13 @@ fn leaf(text: &str) -> Option<Json> {
 }
 
 impl<'t> Scan<'t> {
-    fn new(text: &'t str) -> Scan<'t> {
-        Scan {
-            text,
-            b: text.as_bytes(),
-            i: 0,
-        }
+    fn new(b: &'t [u8]) -> Scan<'t> {
+        Scan { b, i: 0 }
+    }
+
+    /// The text between two positions the scanner delimited.
+    fn text(&self, from: usize, to: usize) -> Option<&'t str> {
+        std::str::from_utf8(self.b.get(from..to)?).ok()
     }
 
     /// Moves the cursor to the first special byte (see [`specials`]) at or after it, or to
@@ -157,7 +166,7 @@ impl<'t> Scan<'t> {
             self.i += 8;
         }
         while let Some(&c) = self.b.get(self.i) {
-            if c == b'"' || c == b'\\' || c < 0x20 {
+            if c == b'"' || c == b'\\' || !(0x20..0x80).contains(&c) {
                 return;
             }
             self.i += 1;
@@ -205,8 +214,8 @@ impl<'t> Scan<'t> {
             };
             if p.wants(key) {
                 let v = match plain {
-                    Some(start) => Json::String(self.text.get(start..self.i - 1)?.to_string()),
-                    None => leaf(self.text.get(at..self.i)?)?,
+                    Some(start) => Json::String(self.text(start, self.i - 1)?.to_string()),
+                    None => leaf(self.text(at, self.i)?)?,
                 };
                 // A repeated key keeps its first position and its last value.
                 out.insert(std::str::from_utf8(key).ok()?.to_string(), v);
@@ -280,9 +289,24 @@ impl<'t> Scan<'t> {
                         _ => return None,
                     }
                 }
+                0x80.. => self.utf8_char()?,
                 _ => return None, // a control character
             }
         }
+    }
+
+    /// The non-ASCII character at the cursor, if it is valid UTF-8 (std judges overlong forms,
+    /// surrogates and code points above U+10FFFF), the cursor after it.
+    fn utf8_char(&mut self) -> Option<()> {
+        let len = match self.peek()? {
+            0xC2..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xF4 => 4,
+            _ => return None,
+        };
+        std::str::from_utf8(self.b.get(self.i..self.i + len)?).ok()?;
+        self.i += len;
+        Some(())
     }
 
     /// Any value starting at the cursor, nested `depth` levels deep.
@@ -340,7 +364,7 @@ impl<'t> Scan<'t> {
         } else if self.i - start <= MAX_NUMBER {
             return Some(());
         }
-        let n = super::json::from_str(self.text.get(start..self.i)?).ok()?;
+        let n = super::json::from_str(self.text(start, self.i)?).ok()?;
         n.is_number().then_some(())
     }
 
@@ -717,6 +741,91 @@ mod tests {
         out
     }
 
+    /// The scanner reads lines not known to be UTF-8: it accepts a non-ASCII character only
+    /// when it is valid UTF-8, wherever it stands in a string (at every offset within the
+    /// eight-byte words it reads), and rejects a non-ASCII byte outside strings. Worked by
+    /// hand: the bad sequences are a lone continuation byte, a lead byte cut short, overlong
+    /// forms of `/`, a surrogate (U+D800), a code point above U+10FFFF, and bytes that never
+    /// occur in UTF-8; the good ones are the first and last code points of each length.
+    #[test]
+    fn the_scanner_validates_utf8_in_strings() {
+        let p = Projection::new(["a", "k\u{e9}"]);
+        let bad: [&[u8]; 10] = [
+            b"\x80",
+            b"\xC3",
+            b"\xE2\x82",
+            b"\xC0\xAF",
+            b"\xE0\x80\xAF",
+            b"\xED\xA0\x80",
+            b"\xF4\x90\x80\x80",
+            b"\xF5\x80\x80\x80",
+            b"\xFE",
+            b"\xFF",
+        ];
+        let good = [
+            "\u{80}",
+            "\u{7FF}",
+            "\u{800}",
+            "\u{FFFF}",
+            "\u{10000}",
+            "\u{10FFFF}",
+            "é€😀",
+        ];
+        let lines = |piece: &[u8]| -> Vec<Vec<u8>> {
+            let mut out = Vec::new();
+            for pad in 0..10 {
+                let x = "x".repeat(pad);
+                for (pre, post) in [
+                    (format!("{{\"a\":\"{x}"), "y\",\"b\":1}".to_string()),
+                    (format!("{{\"b\":\"{x}"), "\",\"a\":1}".to_string()),
+                    (format!("{{\"b\":[\"{x}"), "\"],\"a\":1}".to_string()),
+                    (format!("{{\"{x}"), "\":1,\"a\":2}".to_string()),
+                ] {
+                    let mut l = pre.into_bytes();
+                    l.extend_from_slice(piece);
+                    l.extend_from_slice(post.as_bytes());
+                    out.push(l);
+                }
+            }
+            // outside any string
+            let mut l = b"{\"a\":1".to_vec();
+            l.extend_from_slice(piece);
+            l.extend_from_slice(b"}");
+            out.push(l);
+            out
+        };
+        for piece in bad {
+            for line in lines(piece) {
+                assert!(std::str::from_utf8(&line).is_err(), "{line:?} is not bad");
+                assert_eq!(p.scan(&line), None, "{line:?}");
+            }
+        }
+        let mut accepted = 0;
+        for piece in good {
+            for line in lines(piece.as_bytes()) {
+                let text = std::str::from_utf8(&line).unwrap();
+                let serde = p.parse_serde(text).map_err(|e| e.to_string());
+                match p.scan(&line) {
+                    Some(doc) => {
+                        accepted += 1;
+                        assert_eq!(serde, Ok(Some(Json::Object(doc))), "{text}");
+                    }
+                    // only the line with the character outside a string is not JSON
+                    None => assert!(serde.is_err(), "{text}"),
+                }
+            }
+        }
+        assert_eq!(accepted, good.len() * 40);
+        // A kept key with a non-ASCII character is found and kept.
+        assert_eq!(
+            p.scan("{\"ké\":\"€\"}".as_bytes()),
+            Some(serde_json::Map::from_iter([(
+                "ké".to_string(),
+                Json::from("€")
+            )]))
+        );
+    }
+
     /// The fast scanner and the deserializer agree: whenever the scanner answers, the
     /// deserializer accepts the line and builds the same document. (Where the scanner does not
     /// answer, `parse` is the deserializer itself.)
@@ -734,7 +843,7 @@ mod tests {
             let text = document(&mut r);
             for p in &projections {
                 let serde = p.parse_serde(&text).map_err(|e| e.to_string());
-                match Scan::new(&text).object(p) {
+                match p.scan(text.as_bytes()) {
                     Some(doc) => {
                         fast += 1;
                         assert_eq!(serde, Ok(Some(Json::Object(doc))), "{text:?}");

@@ -378,33 +378,46 @@ impl Parse<'_> {
         if line.iter().all(u8::is_ascii_whitespace) {
             return Outcome::Blank;
         }
-        match std::str::from_utf8(line) {
-            Ok(text) => self.text(text, n, passed),
-            Err(e) => Outcome::Malformed(n, format!("invalid UTF-8: {e}")),
+        // The projection's scanner validates the UTF-8 of what it reads (every non-ASCII byte
+        // of a valid JSON line is in a string): a line it accepts needs no check of its own.
+        // (`_raw` needs the line as text, so a run that reads it checks first.)
+        if let Some(p) = self.project.filter(|_| !self.keep_raw)
+            && let Some(doc) = p.scan(line)
+        {
+            return self.event(Json::Object(doc), String::new(), n, passed);
         }
-    }
-
-    fn text(&self, text: &str, line: usize, passed: u64) -> Outcome {
+        let text = match std::str::from_utf8(line) {
+            Ok(text) => text,
+            Err(e) => return Outcome::Malformed(n, format!("invalid UTF-8: {e}")),
+        };
         let parsed = match self.project {
+            // (the scanner has had its go when `_raw` is not kept)
+            Some(p) if !self.keep_raw => p.parse_serde(text),
             Some(p) => p.parse(text),
             None => super::json::from_str(text).map(|d| d.is_object().then_some(d)),
         };
-        let doc = match parsed {
-            Ok(Some(d)) => d,
-            Ok(None) => return Outcome::Malformed(line, "not a JSON object".to_string()),
-            Err(e) => return Outcome::Malformed(line, format!("malformed JSON: {e}")),
-        };
+        match parsed {
+            Ok(Some(doc)) => {
+                let raw = if self.keep_raw {
+                    text.to_string()
+                } else {
+                    String::new()
+                };
+                self.event(doc, raw, n, passed)
+            }
+            Ok(None) => Outcome::Malformed(n, "not a JSON object".to_string()),
+            Err(e) => Outcome::Malformed(n, format!("malformed JSON: {e}")),
+        }
+    }
+
+    fn event(&self, doc: Json, raw: String, line: usize, passed: u64) -> Outcome {
         let time = match self.rule {
             Some(r) => event_time(r, &doc),
             None => default_time(&doc),
         };
         let ev = Arc::new(Event {
             doc,
-            raw: if self.keep_raw {
-                text.to_string()
-            } else {
-                String::new()
-            },
+            raw,
             time,
             meta: self.meta.clone(),
             origin: self.origin.clone(),
