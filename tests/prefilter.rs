@@ -15,6 +15,19 @@ use tripline::exec::{ExecCtx, run, run_many};
 use tripline::functions::EvalCtx;
 use tripline::syntax::macros::MacroSet;
 
+/// A dataset of one NDJSON file at `path`, holding `lines`.
+fn dataset(path: &std::path::Path, lines: &[impl AsRef<str>]) -> Dataset {
+    let text: Vec<&str> = lines.iter().map(AsRef::as_ref).collect();
+    std::fs::write(path, text.join("\n")).unwrap();
+    Dataset::new(
+        vec![Input {
+            path: InputPath::File(path.to_path_buf()),
+            meta: Meta::default(),
+        }],
+        ReadConfig::default(),
+    )
+}
+
 struct Rng(u64);
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -103,14 +116,7 @@ fn prefilter_never_changes_results() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("events.ndjson");
     let lines: Vec<String> = (0..800).map(|_| event(&mut rng)).collect();
-    std::fs::write(&path, lines.join("\n")).unwrap();
-    let data = Dataset::new(
-        vec![Input {
-            path: InputPath::File(path),
-            meta: Meta::default(),
-        }],
-        ReadConfig::default(),
-    );
+    let data = dataset(&path, &lines);
     let macros = MacroSet::new();
     let queries: Vec<String> = (0..80)
         .map(|i| {
@@ -230,14 +236,7 @@ fn kql_prefilter_never_changes_results() {
             ),
         });
     }
-    std::fs::write(&path, lines.join("\n")).unwrap();
-    let data = Dataset::new(
-        vec![Input {
-            path: InputPath::File(path),
-            meta: Meta::default(),
-        }],
-        ReadConfig::default(),
-    );
+    let data = dataset(&path, &lines);
     let types = tripline::kql::FieldTypes::bundled();
     let t = "powershell.file.script_block_text";
     let queries = [
@@ -304,14 +303,7 @@ fn one_pass_asks_each_rule_about_its_own_prefilter_lines() {
         r#"{"n":5,"msg":"Gamma","x":"alpha"}"#,
         r#"{"n":6,"msg":"delta"}"#,
     ];
-    std::fs::write(&path, lines.join("\n")).unwrap();
-    let data = Dataset::new(
-        vec![Input {
-            path: InputPath::File(path),
-            meta: Meta::default(),
-        }],
-        ReadConfig::default(),
-    );
+    let data = dataset(&path, &lines);
     let macros = MacroSet::new();
     let queries = [
         "search alpha | join type=left n [| makeresults count=2000 | eval n=1]",
