@@ -90,9 +90,7 @@ impl FieldPath {
         walk(doc, &self.segs, &mut out);
         Value::from_values(out)
     }
-}
 
-impl FieldPath {
     /// The text of this field in `doc`, borrowed, when the field is one key holding a JSON
     /// string (then [`FieldPath::lookup`] gives the same text as a copy); `None` otherwise
     /// (absent, a number, a nested path…: ask `lookup`).

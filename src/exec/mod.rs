@@ -373,17 +373,19 @@ fn run_group<'a>(
     // through), so the predicate is not asked.
     let keep = |e: &Arc<crate::event::Event>, passed: u64| {
         let rec = Record::from_event(e.clone());
-        let mut k = 0;
-        preds.iter().enumerate().fold(0u64, |mask, (bit, p)| {
-            let Some(p) = p else { return mask };
-            let may = passed & crate::plan::prefilter::bit(k) != 0;
-            k += 1;
-            if may && p.get().matches(&rec, eval) {
-                mask | (1u64 << bit)
-            } else {
-                mask
-            }
-        })
+        preds
+            .iter()
+            .enumerate()
+            .filter_map(|(bit, p)| Some((bit, p.as_ref()?)))
+            .enumerate()
+            .fold(0u64, |mask, (k, (bit, p))| {
+                let may = passed & crate::plan::prefilter::bit(k) != 0;
+                if may && p.get().matches(&rec, eval) {
+                    mask | (1u64 << bit)
+                } else {
+                    mask
+                }
+            })
     };
     let stats = ctx.data.scan_many(
         &filter_refs,
