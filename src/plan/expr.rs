@@ -393,13 +393,21 @@ impl CExpr {
                 regex,
                 lazy: Lazy::No,
             } => {
-                let vals: Vec<Value> = args.iter().map(|a| a.eval(rec, ctx)).collect();
-                let call = Call {
-                    args: &vals,
-                    regex: regex.as_ref(),
-                    ctx,
+                let call = |vals: &[Value]| {
+                    (def.imp)(&Call {
+                        args: vals,
+                        regex: regex.as_ref(),
+                        ctx,
+                    })
                 };
-                (def.imp)(&call)
+                // Most calls take one to three arguments: those are evaluated into an array on
+                // the stack, not a vector allocated per call.
+                match args.as_slice() {
+                    [a] => call(&[a.eval(rec, ctx)]),
+                    [a, b] => call(&[a.eval(rec, ctx), b.eval(rec, ctx)]),
+                    [a, b, c] => call(&[a.eval(rec, ctx), b.eval(rec, ctx), c.eval(rec, ctx)]),
+                    _ => call(&args.iter().map(|a| a.eval(rec, ctx)).collect::<Vec<_>>()),
+                }
             }
             CExpr::MvFilter { field, pred } => {
                 let vals = rec.get(field);
