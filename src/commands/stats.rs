@@ -45,6 +45,17 @@ pub(crate) enum Func {
     Perc(u32),
 }
 
+impl Func {
+    /// Whether the aggregation keeps its input values (its state grows with them, so each
+    /// value it takes is held against the memory budget).
+    fn collects(self) -> bool {
+        matches!(
+            self,
+            Func::Values | Func::List | Func::Dc | Func::Median | Func::Mode | Func::Perc(_)
+        )
+    }
+}
+
 fn func_of(name: &str) -> Option<Func> {
     Some(match name {
         "count" | "c" => Func::Count,
@@ -597,12 +608,6 @@ fn same_key(texts: &[Cow<'_, str>], key: &[String]) -> bool {
     texts.len() == key.len() && texts.iter().zip(key).all(|(a, b)| a == b)
 }
 
-fn key_text(key: &[Value]) -> Vec<String> {
-    key.iter()
-        .map(|v| v.to_text().unwrap_or_default())
-        .collect()
-}
-
 #[derive(Debug)]
 struct Stats {
     aggs: Vec<AggSpec>,
@@ -764,13 +769,11 @@ struct GroupMap {
     hasher: foldhash::fast::RandomState,
 }
 
-impl GroupMap {
-    /// The hash of a key; `[Cow<str>]` and `[String]` with the same texts hash alike (a slice
-    /// hashes its length, then each element; both element types hash as their `str`).
-    fn hash<T: std::hash::Hash + ?Sized>(&self, key: &T) -> u64 {
-        use std::hash::BuildHasher;
-        self.hasher.hash_one(key)
-    }
+/// The hash of a group key; `[Cow<str>]` and `[String]` with the same texts hash alike (a
+/// slice hashes its length, then each element; both element types hash as their `str`).
+fn key_hash<T: std::hash::Hash + ?Sized>(hasher: &foldhash::fast::RandomState, key: &T) -> u64 {
+    use std::hash::BuildHasher;
+    hasher.hash_one(key)
 }
 
 struct StatsOp<'a> {
@@ -804,7 +807,7 @@ impl StatsOp<'_> {
             time,
             visible,
         } = *added;
-        let hash = self.groups.hash(texts);
+        let hash = key_hash(&self.groups.hasher, texts);
         let group = match self
             .groups
             .table
@@ -825,10 +828,7 @@ impl StatsOp<'_> {
                 });
                 let owned: Vec<String> = texts.iter().map(|t| t.to_string()).collect();
                 let hasher = &self.groups.hasher;
-                let rehash = |(k, _): &(Vec<String>, Group)| {
-                    use std::hash::BuildHasher;
-                    hasher.hash_one(k.as_slice())
-                };
+                let rehash = |(k, _): &(Vec<String>, Group)| key_hash(hasher, k.as_slice());
                 let table = absent.into_table();
                 &mut table
                     .insert_unique(hash, (owned, self.spec.new_group(key)), rehash)
@@ -856,25 +856,14 @@ impl StatsOp<'_> {
                 let (_, state) = slot
                     .entry(name.clone())
                     .or_insert_with(|| (caps, State::new(spec.func)));
-                if matches!(
-                    spec.func,
-                    Func::Values
-                        | Func::List
-                        | Func::Dc
-                        | Func::Median
-                        | Func::Mode
-                        | Func::Perc(_)
-                ) {
+                if spec.func.collects() {
                     ctx.hold(crate::record::value_size(v))?;
                 }
                 state.add(spec.func, v, false, time);
             }
         }
         for ((state, spec), input) in group.states.iter_mut().zip(&self.spec.aggs).zip(inputs) {
-            if matches!(
-                spec.func,
-                Func::Values | Func::List | Func::Dc | Func::Median | Func::Mode | Func::Perc(_)
-            ) {
+            if spec.func.collects() {
                 // Value-collecting aggregations grow with their input.
                 ctx.hold(crate::record::value_size(input))?;
             }
@@ -916,8 +905,10 @@ impl Operator for StatsOp<'_> {
                 KeyTexts::One(texts) => self.add(&texts, None, &add, ctx)?,
                 KeyTexts::Many => {
                     for k in group_keys(&self.spec.by, rec) {
-                        let texts: Vec<Cow<str>> =
-                            key_text(&k).into_iter().map(Cow::Owned).collect();
+                        let texts: Vec<Cow<str>> = super::common::key_text(&k)
+                            .into_iter()
+                            .map(Cow::Owned)
+                            .collect();
                         self.add(&texts, Some(k), &add, ctx)?;
                     }
                 }
@@ -929,7 +920,7 @@ impl Operator for StatsOp<'_> {
 
     fn finish(&mut self, _ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
         if self.spec.by.is_empty() && self.groups.table.is_empty() {
-            let hash = self.groups.hash::<[String]>(&[]);
+            let hash = key_hash::<[String]>(&self.groups.hasher, &[]);
             self.groups.table.insert_unique(
                 hash,
                 (Vec::new(), self.spec.new_group(Vec::new())),
