@@ -4,6 +4,32 @@
 use super::FunctionDef;
 use crate::value::Value;
 
+// `if`, `case` and `coalesce` work on their arguments through `value` (evaluated values for
+// the function table; unevaluated expressions from `eval`, so that the arms not taken cost
+// nothing), asked only when the answer needs them.
+
+/// `if(c, t, f)`: null for a missing argument.
+pub(crate) fn choose_if<T>(args: &[T], value: impl Fn(&T) -> Value) -> Value {
+    let arg = |i: usize| args.get(i).map_or(Value::Null, &value);
+    if arg(0).is_true() { arg(1) } else { arg(2) }
+}
+
+/// `case(c1, v1, c2, v2, …)`.
+pub(crate) fn choose_case<T>(args: &[T], value: impl Fn(&T) -> Value) -> Value {
+    args.chunks(2)
+        .find(|pair| pair.first().is_some_and(|c| value(c).is_true()))
+        .and_then(|pair| pair.get(1))
+        .map_or(Value::Null, value)
+}
+
+/// `coalesce(a, b, …)`.
+pub(crate) fn choose_coalesce<T>(args: &[T], value: impl Fn(&T) -> Value) -> Value {
+    args.iter()
+        .map(value)
+        .find(|v| !v.is_null())
+        .unwrap_or(Value::Null)
+}
+
 pub(super) static FUNCTIONS: &[FunctionDef] = &[
     FunctionDef {
         name: "if",
@@ -15,13 +41,7 @@ pub(super) static FUNCTIONS: &[FunctionDef] = &[
             ("if(1 < 2, \"yes\", \"no\")", "\"yes\""),
             ("if(missing_field = 1, \"yes\", \"no\")", "\"no\""),
         ],
-        imp: |c| {
-            if c.arg(0).is_true() {
-                c.arg(1).clone()
-            } else {
-                c.arg(2).clone()
-            }
-        },
+        imp: |c| choose_if(c.args, Value::clone),
     },
     FunctionDef {
         name: "case",
@@ -34,13 +54,7 @@ pub(super) static FUNCTIONS: &[FunctionDef] = &[
             ("case(1 > 2, \"a\")", "null"),
             ("case(1 > 2, \"a\", true(), \"default\")", "\"default\""),
         ],
-        imp: |c| {
-            c.args
-                .chunks(2)
-                .find(|pair| pair.first().is_some_and(Value::is_true))
-                .and_then(|pair| pair.get(1).cloned())
-                .unwrap_or(Value::Null)
-        },
+        imp: |c| choose_case(c.args, Value::clone),
     },
     FunctionDef {
         name: "coalesce",
@@ -52,13 +66,7 @@ pub(super) static FUNCTIONS: &[FunctionDef] = &[
             ("coalesce(missing_field, \"fallback\")", "\"fallback\""),
             ("coalesce(missing_field, null())", "null"),
         ],
-        imp: |c| {
-            c.args
-                .iter()
-                .find(|v| !v.is_null())
-                .cloned()
-                .unwrap_or(Value::Null)
-        },
+        imp: |c| choose_coalesce(c.args, Value::clone),
     },
     FunctionDef {
         name: "isnull",

@@ -5,6 +5,7 @@
 //! entries (`tripline functions --markdown`).
 
 mod conditional;
+pub(crate) use conditional::{choose_case, choose_coalesce, choose_if};
 mod convert;
 mod crypto;
 mod info;

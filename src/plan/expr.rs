@@ -356,57 +356,36 @@ impl CExpr {
             CExpr::Lit(v) => v.clone(),
             CExpr::Field(f) => rec.get(f),
             CExpr::Call {
-                lazy: Lazy::If,
-                args,
-                ..
-            } => match args.as_slice() {
-                [c, t, f] => {
-                    if c.eval(rec, ctx).is_true() {
-                        t.eval(rec, ctx)
-                    } else {
-                        f.eval(rec, ctx)
-                    }
-                }
-                _ => Value::Null,
-            },
-            CExpr::Call {
-                lazy: Lazy::Case,
-                args,
-                ..
-            } => args
-                .chunks(2)
-                .find(|pair| pair.first().is_some_and(|c| c.eval(rec, ctx).is_true()))
-                .and_then(|pair| pair.get(1))
-                .map_or(Value::Null, |v| v.eval(rec, ctx)),
-            CExpr::Call {
-                lazy: Lazy::Coalesce,
-                args,
-                ..
-            } => args
-                .iter()
-                .map(|a| a.eval(rec, ctx))
-                .find(|v| !v.is_null())
-                .unwrap_or(Value::Null),
-            CExpr::Call {
                 def,
                 args,
                 regex,
-                lazy: Lazy::No,
+                lazy,
             } => {
-                let call = |vals: &[Value]| {
-                    (def.imp)(&Call {
-                        args: vals,
-                        regex: regex.as_ref(),
-                        ctx,
-                    })
-                };
-                // Most calls take one to three arguments: those are evaluated into an array on
-                // the stack, not a vector allocated per call.
-                match args.as_slice() {
-                    [a] => call(&[a.eval(rec, ctx)]),
-                    [a, b] => call(&[a.eval(rec, ctx), b.eval(rec, ctx)]),
-                    [a, b, c] => call(&[a.eval(rec, ctx), b.eval(rec, ctx), c.eval(rec, ctx)]),
-                    _ => call(&args.iter().map(|a| a.eval(rec, ctx)).collect::<Vec<_>>()),
+                // The conditionals evaluate their arguments one by one (see `Lazy`).
+                let value = |a: &CExpr| a.eval(rec, ctx);
+                match lazy {
+                    Lazy::If => crate::functions::choose_if(args, value),
+                    Lazy::Case => crate::functions::choose_case(args, value),
+                    Lazy::Coalesce => crate::functions::choose_coalesce(args, value),
+                    Lazy::No => {
+                        let call = |vals: &[Value]| {
+                            (def.imp)(&Call {
+                                args: vals,
+                                regex: regex.as_ref(),
+                                ctx,
+                            })
+                        };
+                        // Most calls take one to three arguments: those are evaluated into an
+                        // array on the stack, not a vector allocated per call.
+                        match args.as_slice() {
+                            [a] => call(&[a.eval(rec, ctx)]),
+                            [a, b] => call(&[a.eval(rec, ctx), b.eval(rec, ctx)]),
+                            [a, b, c] => {
+                                call(&[a.eval(rec, ctx), b.eval(rec, ctx), c.eval(rec, ctx)])
+                            }
+                            _ => call(&args.iter().map(|a| a.eval(rec, ctx)).collect::<Vec<_>>()),
+                        }
+                    }
                 }
             }
             CExpr::MvFilter { field, pred } => {
