@@ -53,6 +53,19 @@ impl FieldRef {
     pub fn name(&self) -> &str {
         &self.name
     }
+
+    /// The text of this field in every event of an input with metadata `meta`, when it is a
+    /// metadata field (`source`, `sourcetype`, `host`, `index`) that `meta` gives (then it
+    /// wins over the document, see [`Record::get`]); `None` otherwise.
+    pub fn meta_text<'m>(&self, meta: &'m crate::event::Meta) -> Option<&'m str> {
+        match self.kind {
+            Kind::Source => meta.source.as_deref(),
+            Kind::Sourcetype => meta.sourcetype.as_deref(),
+            Kind::Host => meta.host.as_deref(),
+            Kind::Index => meta.index.as_deref(),
+            Kind::Time | Kind::Raw | Kind::Path(_) => None,
+        }
+    }
 }
 
 /// One result: an event with an overlay, or a plain row.

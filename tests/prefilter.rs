@@ -336,3 +336,155 @@ fn one_pass_asks_each_rule_about_its_own_prefilter_lines() {
     assert_eq!(ns(outcomes.next().unwrap().unwrap()), ["1", "3", "4"]);
     assert_eq!(ns(outcomes.next().unwrap().unwrap()), ["2", "3", "5"]);
 }
+
+/// An input whose metadata rules the search out is not read at all: no event of input `b`
+/// (sourcetype `o365:reporting:messagetrace`) can match `sourcetype=o365:management:*`, so
+/// its malformed third line is not seen. Worked by hand from the metadata rules (an input's
+/// own `sourcetype`/`index` wins over the document's; without one the document decides, so
+/// input `c`, which has none, is always read; values compare case-insensitively, and a
+/// predicate that another term could still make true, as in an `OR`, reads everything).
+#[test]
+fn inputs_whose_metadata_cannot_match_are_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, lines: &[&str]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, lines.join("\n")).unwrap();
+        path
+    };
+    let a = write("a.ndjson", &[r#"{"n":"a1","x":1}"#, r#"{"n":"a2","x":2}"#]);
+    let b = write(
+        "b.ndjson",
+        &[r#"{"n":"b1","x":1}"#, r#"{"n":"b2"}"#, "{not json"],
+    );
+    let c = write(
+        "c.ndjson",
+        &[
+            r#"{"n":"c1","sourcetype":"o365:management:activity"}"#,
+            r#"{"n":"c2","sourcetype":"other","x":1}"#,
+        ],
+    );
+    let meta = |st: &str, index: Option<&str>| Meta {
+        sourcetype: (!st.is_empty()).then(|| st.to_string()),
+        index: index.map(str::to_string),
+        ..Meta::default()
+    };
+    let inputs = |strict: bool| {
+        Dataset::new(
+            vec![
+                Input {
+                    path: InputPath::File(a.clone()),
+                    meta: meta("o365:management:activity", Some("main")),
+                },
+                Input {
+                    path: InputPath::File(b.clone()),
+                    meta: meta("o365:reporting:messagetrace", None),
+                },
+                Input {
+                    path: InputPath::File(c.clone()),
+                    meta: meta("", None),
+                },
+            ],
+            ReadConfig {
+                strict,
+                ..ReadConfig::default()
+            },
+        )
+    };
+    let data = inputs(false);
+    let macros = MacroSet::new();
+    let ns = |rows: &[tripline::record::Record]| -> Vec<String> {
+        rows.iter()
+            .map(|r| {
+                r.get(&tripline::record::FieldRef::new("n"))
+                    .to_text()
+                    .unwrap_or_default()
+            })
+            .collect()
+    };
+    // (query, rows, inputs not read, lines read, malformed)
+    let cases: [(&str, &[&str], u64, u64, u64); 9] = [
+        ("sourcetype=o365:management:*", &["a1", "a2", "c1"], 1, 4, 0),
+        (
+            "sourcetype=O365:REPORTING:MESSAGETRACE",
+            &["b1", "b2"],
+            1,
+            5,
+            1,
+        ),
+        (
+            "NOT sourcetype=o365:reporting:messagetrace",
+            &["a1", "a2", "c1", "c2"],
+            1,
+            4,
+            0,
+        ),
+        (
+            "sourcetype!=o365:reporting:messagetrace x=1",
+            &["a1", "c2"],
+            1,
+            4,
+            0,
+        ),
+        (
+            "sourcetype=o365:management:activity OR x=1",
+            &["a1", "a2", "b1", "c1", "c2"],
+            0,
+            7,
+            1,
+        ),
+        ("index=main", &["a1", "a2"], 0, 7, 1),
+        ("index=other", &[], 1, 5, 1),
+        ("sourcetype=nothing*", &[], 2, 2, 0),
+        ("sourcetype=o365:* x=2", &["a2"], 0, 7, 1),
+    ];
+    for (q, rows, not_read, read, malformed) in cases {
+        let plan = &tripline::rule::compile(&format!("search {q} | table n"), &macros)
+            .unwrap()
+            .plan;
+        let mut ctx = ExecCtx::new(&data, EvalCtx::default());
+        ctx.prefilter = true;
+        assert_eq!(ns(&run(plan, &ctx).unwrap()), rows, "{q}");
+        let stats = ctx.read_stats.borrow().clone().unwrap();
+        assert_eq!(
+            (stats.inputs_skipped, stats.read, stats.malformed),
+            (not_read, read, malformed),
+            "{q}"
+        );
+        // Without the prefilter every input is read, with the same rows.
+        let mut off = ExecCtx::new(&data, EvalCtx::default());
+        off.prefilter = false;
+        assert_eq!(
+            ns(&run(plan, &off).unwrap()),
+            rows,
+            "{q} without the prefilter"
+        );
+        let stats = off.read_stats.borrow().clone().unwrap();
+        assert_eq!((stats.inputs_skipped, stats.read), (0, 7), "{q}");
+    }
+    // One pass for two rules reads an input when either may want it: `b` for the second.
+    let plans: Vec<_> = ["sourcetype=o365:management:*", "sourcetype=*messagetrace"]
+        .iter()
+        .map(|q| tripline::rule::compile(&format!("search {q} | table n"), &macros).unwrap())
+        .collect();
+    let refs: Vec<&tripline::plan::Plan> = plans.iter().map(|c| &c.plan).collect();
+    let mut ctx = ExecCtx::new(&data, EvalCtx::default());
+    ctx.prefilter = true;
+    let out: Vec<Vec<String>> = run_many(&refs, &ctx)
+        .into_iter()
+        .map(|r| ns(&r.unwrap()))
+        .collect();
+    assert_eq!(out, [vec!["a1", "a2", "c1"], vec!["b1", "b2"]]);
+    let stats = ctx.read_stats.borrow().clone().unwrap();
+    assert_eq!(
+        (stats.inputs_skipped, stats.read, stats.malformed),
+        (0, 7, 1)
+    );
+    // Strict reading validates every line: `b` is read, and its malformed line stops the run.
+    let strict = inputs(true);
+    let mut ctx = ExecCtx::new(&strict, EvalCtx::default());
+    ctx.prefilter = true;
+    assert!(
+        run(refs[0], &ctx).is_err(),
+        "strict reading reads every input"
+    );
+}

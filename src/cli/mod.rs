@@ -527,8 +527,15 @@ fn summary(ctx: &ExecCtx, rows: usize, rules: Option<usize>) {
         } else {
             String::new()
         };
+        let not_read = match s.inputs_skipped {
+            0 => String::new(),
+            n => format!(
+                ", {n} input{} not read (its source, sourcetype, host or index cannot match)",
+                if n == 1 { "" } else { "s" }
+            ),
+        };
         eprintln!(
-            "tripline: {} events read: {} parsed, {} malformed{skipped}; {rows} result row{}{rules}",
+            "tripline: {} events read: {} parsed, {} malformed{skipped}{not_read}; {rows} result row{}{rules}",
             s.read,
             s.parsed,
             s.malformed,

@@ -95,6 +95,9 @@ pub struct ReadStats {
     pub malformed: u64,
     /// Lines the literal prefilter proved cannot match (not parsed).
     pub skipped: u64,
+    /// Inputs not read at all: their metadata (source, sourcetype, host, index) proved that no
+    /// event of theirs can match (their lines are in no other count).
+    pub inputs_skipped: u64,
     /// Events without a readable `_time`.
     pub without_time: u64,
     /// The first problems, `file:line: message`.
@@ -161,9 +164,13 @@ impl Dataset {
         sink: &mut dyn FnMut(Arc<Event>) -> Result<(), Diag>,
     ) -> Result<ReadStats, Diag> {
         let filters: Vec<&Prefilter> = prefilter.into_iter().collect();
-        self.scan_many(&filters, None, &|e, _| u64::from(keep(e)), &mut |e, _| {
-            sink(e)
-        })
+        self.scan_many(
+            &filters,
+            None,
+            &|_| true,
+            &|e, _| u64::from(keep(e)),
+            &mut |e, _| sink(e),
+        )
     }
 
     /// One pass for several consumers (up to 64): a line is parsed when any of `prefilters`
@@ -174,10 +181,13 @@ impl Dataset {
     /// event; `sink` gets events with a non-zero mask.
     /// With `fields`, events are parsed with only the top-level keys those fields (and the
     /// input's time field) are looked up in ([`Projection`]); without, whole.
+    /// An input whose metadata `wants` refuses is not read at all (counted in
+    /// [`ReadStats::inputs_skipped`]), unless the reading is strict (every line validated).
     pub fn scan_many(
         &self,
         prefilters: &[&Prefilter],
         fields: Option<&[String]>,
+        wants: &dyn Fn(&Meta) -> bool,
         keep: &(dyn Fn(&Arc<Event>, u64) -> u64 + Sync),
         sink: &mut dyn FnMut(Arc<Event>, u64) -> Result<(), Diag>,
     ) -> Result<ReadStats, Diag> {
@@ -186,11 +196,16 @@ impl Dataset {
         let prefilters: &[&Prefilter] = if use_filter { prefilters } else { &[] };
         let literals = crate::plan::prefilter::LiteralSet::new(prefilters);
         let mut stats = ReadStats::default();
+        let (read, skipped): (Vec<&Input>, Vec<&Input>) = self
+            .inputs
+            .iter()
+            .partition(|i| self.cfg.strict || wants(&i.meta));
+        stats.inputs_skipped = skipped.len() as u64;
         let observer = self.cfg.observer.as_deref();
         if let Some(o) = observer {
-            o.pass(self.total_bytes());
+            o.pass(total_bytes(&read));
         }
-        for input in &self.inputs {
+        for input in read {
             let meta = Arc::new(input.meta.clone());
             let rule = self.time_rule(&meta);
             let project = fields.map(|names| {
@@ -233,20 +248,6 @@ impl Dataset {
             o.done();
         }
         Ok(stats)
-    }
-
-    /// The size of all inputs in bytes, when every input is a plain file.
-    fn total_bytes(&self) -> Option<u64> {
-        self.inputs
-            .iter()
-            .try_fold(0u64, |sum, input| match &input.path {
-                InputPath::File(p)
-                    if !p.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz")) =>
-                {
-                    Some(sum + std::fs::metadata(p).ok()?.len())
-                }
-                _ => None,
-            })
     }
 
     fn time_rule(&self, meta: &Meta) -> Option<TimeRule> {
@@ -944,6 +945,18 @@ fn event_time(rule: &TimeRule, doc: &Json) -> Option<f64> {
 /// Millisecond epochs (13 digits) are read as milliseconds.
 fn epoch_number(n: f64) -> f64 {
     if n.abs() >= 1e12 { n / 1000.0 } else { n }
+}
+
+/// The size of `inputs` in bytes, when every one is a plain file.
+fn total_bytes(inputs: &[&Input]) -> Option<u64> {
+    inputs
+        .iter()
+        .try_fold(0u64, |sum, input| match &input.path {
+            InputPath::File(p) if !p.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz")) => {
+                Some(sum + std::fs::metadata(p).ok()?.len())
+            }
+            _ => None,
+        })
 }
 
 /// Where `_time` is found without a sourcetype rule, in order.

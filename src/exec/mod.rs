@@ -181,9 +181,15 @@ fn run_plan(plan: &Plan, ctx: &ExecCtx, top: bool) -> Result<Vec<Record>, Diag> 
                 u64::from(pred.matches(&Record::from_event(e.clone()), eval))
             };
             let filters: Vec<&crate::plan::prefilter::Prefilter> = prefilter.iter().collect();
-            let stats = ctx
-                .data
-                .scan_many(&filters, fields.as_deref(), &keep, &mut |event, _| {
+            // Inputs whose metadata the predicate rules out are not read (like the prefilter,
+            // not with `--no-prefilter`).
+            let wants = |m: &crate::event::Meta| !ctx.prefilter || !pred.excludes(m);
+            let stats = ctx.data.scan_many(
+                &filters,
+                fields.as_deref(),
+                &wants,
+                &keep,
+                &mut |event, _| {
                     batch.push(Record::from_event(event));
                     if batch.len() >= BATCH {
                         let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
@@ -196,7 +202,8 @@ fn run_plan(plan: &Plan, ctx: &ExecCtx, top: bool) -> Result<Vec<Record>, Diag> 
                         }
                     }
                     Ok(())
-                });
+                },
+            );
             if let Some(e) = failure {
                 return Err(e);
             }
@@ -387,9 +394,14 @@ fn run_group<'a>(
                 }
             })
     };
+    // An input is read when one of the plans that started may want its events.
+    let wants = |m: &crate::event::Meta| {
+        !ctx.prefilter || preds.iter().flatten().any(|p| !p.get().excludes(m))
+    };
     let stats = ctx.data.scan_many(
         &filter_refs,
         fields.as_deref(),
+        &wants,
         &keep,
         &mut |event, mask| {
             for (bit, lane) in states.iter_mut().enumerate() {

@@ -376,15 +376,7 @@ impl Pred {
             Pred::And(v) => v.iter().all(|p| p.matches(rec, ctx)),
             Pred::Or(v) => v.iter().any(|p| p.matches(rec, ctx)),
             Pred::Not(p) => !p.matches(rec, ctx),
-            Pred::Cmp { field, op, value } => {
-                let v = rec.get(field);
-                let vals = v.values();
-                match op {
-                    CmpOp::Eq => vals.iter().any(|x| value.matches(x)),
-                    CmpOp::Ne => !vals.is_empty() && !vals.iter().any(|x| value.matches(x)),
-                    _ => vals.iter().any(|x| compare_op(*op, x, &value.text)),
-                }
-            }
+            Pred::Cmp { field, op, value } => cmp_holds(*op, value, &rec.get(field)),
             Pred::Term(t) => match &rec.event {
                 Some(e) if !rec.fields.contains_key("_raw") => t.matches_text(&e.raw),
                 _ => rec
@@ -406,6 +398,45 @@ impl Pred {
                     None => false,
                 }
             }
+        }
+    }
+
+    /// Can no event of an input with metadata `meta` match? True when the predicate is false
+    /// whatever the events hold, given the metadata fields `meta` sets (they are the same for
+    /// every event of the input and win over the document's): `sourcetype=o365:management:*`
+    /// excludes an input whose sourcetype is `o365:reporting:messagetrace`. The search then
+    /// does not read that input, as Splunk does not read the events of other sourcetypes.
+    /// Conservative: anything else the predicate asks is taken as unknown.
+    pub fn excludes(&self, meta: &crate::event::Meta) -> bool {
+        self.on_meta(meta) == Some(false)
+    }
+
+    /// The predicate's value for every event of an input with metadata `meta`, when the
+    /// metadata alone decides it (three-valued: `None` is unknown).
+    fn on_meta(&self, meta: &crate::event::Meta) -> Option<bool> {
+        match self {
+            Pred::True => Some(true),
+            // false if one is false, else unknown if one is unknown
+            Pred::And(v) => v
+                .iter()
+                .try_fold(Some(true), |acc, p| match p.on_meta(meta) {
+                    Some(false) => Err(()),
+                    known => Ok(acc.and(known)),
+                })
+                .unwrap_or(Some(false)),
+            // true if one is true, else unknown if one is unknown
+            Pred::Or(v) => v
+                .iter()
+                .try_fold(Some(false), |acc, p| match p.on_meta(meta) {
+                    Some(true) => Err(()),
+                    known => Ok(acc.and(known)),
+                })
+                .unwrap_or(Some(true)),
+            Pred::Not(p) => p.on_meta(meta).map(|b| !b),
+            Pred::Cmp { field, op, value } => field
+                .meta_text(meta)
+                .map(|t| cmp_holds(*op, value, &Value::Str(t.to_string()))),
+            Pred::Term(_) | Pred::Sub(..) | Pred::Custom(_) | Pred::Time { .. } => None,
         }
     }
 
@@ -454,6 +485,17 @@ impl Pred {
             Pred::Not(p) => p.subplans(),
             _ => vec![],
         }
+    }
+}
+
+/// `field op value` for a field whose value is `v` (a multivalue field matches when one of its
+/// values does; `!=` needs the field and no value equal).
+fn cmp_holds(op: CmpOp, value: &ValueMatcher, v: &Value) -> bool {
+    let vals = v.values();
+    match op {
+        CmpOp::Eq => vals.iter().any(|x| value.matches(x)),
+        CmpOp::Ne => !vals.is_empty() && !vals.iter().any(|x| value.matches(x)),
+        _ => vals.iter().any(|x| compare_op(op, x, &value.text)),
     }
 }
 
