@@ -15,6 +15,17 @@ use tripline::exec::{ExecCtx, run, run_many};
 use tripline::functions::EvalCtx;
 use tripline::syntax::macros::MacroSet;
 
+/// Each row's field `n`, as text.
+fn ns(rows: &[tripline::record::Record]) -> Vec<String> {
+    rows.iter()
+        .map(|r| {
+            r.get(&tripline::record::FieldRef::new("n"))
+                .to_text()
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
 /// A dataset of one NDJSON file at `path`, holding `lines`.
 fn dataset(path: &std::path::Path, lines: &[impl AsRef<str>]) -> Dataset {
     let text: Vec<&str> = lines.iter().map(AsRef::as_ref).collect();
@@ -324,17 +335,8 @@ fn one_pass_asks_each_rule_about_its_own_prefilter_lines() {
         failed.is_err_and(|d| d.code == "tripline::limit::memory"),
         "the first rule should fail to start"
     );
-    let ns = |rows: Vec<tripline::record::Record>| -> Vec<String> {
-        rows.iter()
-            .map(|r| {
-                r.get(&tripline::record::FieldRef::new("n"))
-                    .to_text()
-                    .unwrap_or_default()
-            })
-            .collect()
-    };
-    assert_eq!(ns(outcomes.next().unwrap().unwrap()), ["1", "3", "4"]);
-    assert_eq!(ns(outcomes.next().unwrap().unwrap()), ["2", "3", "5"]);
+    assert_eq!(ns(&outcomes.next().unwrap().unwrap()), ["1", "3", "4"]);
+    assert_eq!(ns(&outcomes.next().unwrap().unwrap()), ["2", "3", "5"]);
 }
 
 /// An input whose metadata rules the search out is not read at all: no event of input `b`
@@ -392,15 +394,6 @@ fn inputs_whose_metadata_cannot_match_are_not_read() {
     };
     let data = inputs(false);
     let macros = MacroSet::new();
-    let ns = |rows: &[tripline::record::Record]| -> Vec<String> {
-        rows.iter()
-            .map(|r| {
-                r.get(&tripline::record::FieldRef::new("n"))
-                    .to_text()
-                    .unwrap_or_default()
-            })
-            .collect()
-    };
     // (query, rows, inputs not read, lines read, malformed)
     let cases: [(&str, &[&str], u64, u64, u64); 9] = [
         ("sourcetype=o365:management:*", &["a1", "a2", "c1"], 1, 4, 0),

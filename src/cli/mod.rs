@@ -529,9 +529,9 @@ fn summary(ctx: &ExecCtx, rows: usize, rules: Option<usize>) {
         };
         let not_read = match s.inputs_skipped {
             0 => String::new(),
+            1 => ", 1 input not read (its source, sourcetype, host or index cannot match)".into(),
             n => format!(
-                ", {n} input{} not read (its source, sourcetype, host or index cannot match)",
-                if n == 1 { "" } else { "s" }
+                ", {n} inputs not read (their source, sourcetype, host or index cannot match)"
             ),
         };
         eprintln!(

@@ -394,9 +394,11 @@ fn run_group<'a>(
                 }
             })
     };
-    // An input is read when one of the plans that started may want its events.
+    // An input is read when one of the plans that started may want its events (or when none
+    // started: the pass then reads and counts the data as it always did).
     let wants = |m: &crate::event::Meta| {
-        !ctx.prefilter || preds.iter().flatten().any(|p| !p.get().excludes(m))
+        let mut started = preds.iter().flatten().peekable();
+        !ctx.prefilter || started.peek().is_none() || started.any(|p| !p.get().excludes(m))
     };
     let stats = ctx.data.scan_many(
         &filter_refs,

@@ -564,6 +564,19 @@ mod tests {
 
     /// The chunk-level search marks exactly the lines a per-line check would: overlapping
     /// literals of different rules, a line with a second clause missing, `\u` escapes, blanks.
+    /// `lines` joined by newlines, with each line's span.
+    fn block_of(lines: &[&[u8]]) -> (Vec<u8>, Vec<(usize, usize)>) {
+        let mut block = Vec::new();
+        let mut spans = Vec::new();
+        for l in lines {
+            let s = block.len();
+            block.extend_from_slice(l);
+            spans.push((s, block.len()));
+            block.push(b'\n');
+        }
+        (block, spans)
+    }
+
     #[test]
     fn chunk_candidates_agree_with_the_line_check() {
         let p1 = pf("foo=alpha");
@@ -578,14 +591,7 @@ mod tests {
             b"",
             br#"{"qux":"ZETA"}"#,
         ];
-        let mut block = Vec::new();
-        let mut spans = Vec::new();
-        for l in lines {
-            let s = block.len();
-            block.extend_from_slice(l);
-            spans.push((s, block.len()));
-            block.push(b'\n');
-        }
+        let (block, spans) = block_of(&lines);
         for set in [vec![&p1, &p2], vec![&p2], vec![&p1, &p2, &p3], vec![&p3]] {
             let lits = LiteralSet::new(&set);
             let got = candidates(&set, &lits, &block, &spans);
@@ -643,14 +649,7 @@ mod tests {
             br#"{"q":"nothing"}"#,
             br#"{"q":"tHrEe"}"#,
         ];
-        let mut block = Vec::new();
-        let mut spans = Vec::new();
-        for l in lines {
-            let s = block.len();
-            block.extend_from_slice(l);
-            spans.push((s, block.len()));
-            block.push(b'\n');
-        }
+        let (block, spans) = block_of(&lines);
         assert_eq!(
             candidates(&set, &lits, &block, &spans),
             [1, 0, 1 << 4 | 1 << 5, 0, 1 << 3]

@@ -416,28 +416,25 @@ impl Pred {
     fn on_meta(&self, meta: &crate::event::Meta) -> Option<bool> {
         match self {
             Pred::True => Some(true),
-            // false if one is false, else unknown if one is unknown
-            Pred::And(v) => v
-                .iter()
-                .try_fold(Some(true), |acc, p| match p.on_meta(meta) {
-                    Some(false) => Err(()),
-                    known => Ok(acc.and(known)),
-                })
-                .unwrap_or(Some(false)),
-            // true if one is true, else unknown if one is unknown
-            Pred::Or(v) => v
-                .iter()
-                .try_fold(Some(false), |acc, p| match p.on_meta(meta) {
-                    Some(true) => Err(()),
-                    known => Ok(acc.and(known)),
-                })
-                .unwrap_or(Some(true)),
+            Pred::And(v) => Pred::combine_on_meta(v, meta, false),
+            Pred::Or(v) => Pred::combine_on_meta(v, meta, true),
             Pred::Not(p) => p.on_meta(meta).map(|b| !b),
             Pred::Cmp { field, op, value } => field
                 .meta_text(meta)
                 .map(|t| cmp_holds(*op, value, &Value::Str(t.to_string()))),
             Pred::Term(_) | Pred::Sub(..) | Pred::Custom(_) | Pred::Time { .. } => None,
         }
+    }
+
+    /// [`Pred::on_meta`] of an AND (`absorb` false) or an OR (`absorb` true) of `v`: `absorb`
+    /// when one of them is, else unknown when one of them is unknown.
+    fn combine_on_meta(v: &[Pred], meta: &crate::event::Meta, absorb: bool) -> Option<bool> {
+        v.iter()
+            .try_fold(Some(!absorb), |acc, p| match p.on_meta(meta) {
+                Some(b) if b == absorb => Err(()),
+                known => Ok(acc.and(known)),
+            })
+            .unwrap_or(Some(absorb))
     }
 
     /// One-line rendering for `explain`.
