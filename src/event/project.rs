@@ -284,9 +284,22 @@ impl<'t> Scan<'t> {
 
     /// A string starting at the cursor; returns where its content starts and whether it has
     /// escapes, with the cursor after the closing quote.
+    #[inline]
     fn string(&mut self) -> Option<(usize, bool)> {
         self.eat(b'"')?;
         let start = self.i;
+        // Most strings end at the first special byte.
+        self.skip_plain();
+        if self.peek() == Some(b'"') {
+            self.i += 1;
+            return Some((start, false));
+        }
+        self.string_rest(start)
+    }
+
+    /// The rest of a string that starts at `start`, from a special byte that is not its end.
+    #[inline(never)]
+    fn string_rest(&mut self, start: usize) -> Option<(usize, bool)> {
         let mut escaped = false;
         loop {
             self.skip_plain();
