@@ -121,7 +121,7 @@ const MAX_DEPTH: usize = 100;
 /// Longer numbers are read by serde_json (they may be out of range).
 const MAX_NUMBER: usize = 300;
 
-/// Bytes of a block that end a run of plain string bytes: `"`, `\\`, a control character or a
+/// Bytes of a block that end a run of plain string bytes: `"`, `\`, a control character or a
 /// byte above 0x7F (a non-ASCII character, validated on its own), as bit `k` for byte `k`;
 /// a block shorter than 64 bytes counts the missing bytes as special. Sixteen bytes are
 /// compared at a time (`wide`: SSE2 on x86-64, NEON on AArch64, plain code elsewhere): a
@@ -780,13 +780,8 @@ mod tests {
         out
     }
 
-    /// The scanner reads lines not known to be UTF-8: it accepts a non-ASCII character only
-    /// when it is valid UTF-8, wherever it stands in a string (at every offset of the first
-    /// two 64-byte blocks it reads, whose special bytes it finds sixteen at a time), and
-    /// rejects a non-ASCII byte outside strings. Worked by
-    /// hand: the bad sequences are a lone continuation byte, a lead byte cut short, overlong
-    /// forms of `/`, a surrogate (U+D800), a code point above U+10FFFF, and bytes that never
-    /// occur in UTF-8; the good ones are the first and last code points of each length.
+    /// [`specials`] against its definition, byte by byte: every byte value at every offset of a
+    /// full block and of a block cut short just after it (the missing bytes count as special).
     #[test]
     fn specials_marks_quotes_backslashes_controls_and_other_than_ascii() {
         let special = |b: u8| b == b'"' || b == b'\\' || !(0x20..0x80).contains(&b);
@@ -806,6 +801,13 @@ mod tests {
         assert_eq!(specials(&[b' '; 80]), 0, "only the first 64 bytes count");
     }
 
+    /// The scanner reads lines not known to be UTF-8: it accepts a non-ASCII character only
+    /// when it is valid UTF-8, wherever it stands in a string (at every offset of the first
+    /// two 64-byte blocks it reads, whose special bytes it finds sixteen at a time), and
+    /// rejects a non-ASCII byte outside strings. Worked by
+    /// hand: the bad sequences are a lone continuation byte, a lead byte cut short, overlong
+    /// forms of `/`, a surrogate (U+D800), a code point above U+10FFFF, and bytes that never
+    /// occur in UTF-8; the good ones are the first and last code points of each length.
     #[test]
     fn the_scanner_validates_utf8_in_strings() {
         let p = Projection::new(["a", "k\u{e9}"]);

@@ -180,9 +180,10 @@ pub fn bit(i: usize) -> u64 {
 /// Which of `lines` (byte ranges `(start, end)` of `block`, in order) may match, and which of
 /// `prefilters` each may match: a line's mask has bit `i` ([`bit`]) when the line meets every
 /// clause of `prefilters[i]`, and is [`ALL`] when it must always be parsed ([`must_parse`]);
-/// 0 means the line is skipped. The block is folded ([`fold_into`]) once and searched for the first
-/// clause's literals; only lines with a hit are checked further, so most lines cost no work of
-/// their own. An empty `prefilters`, or an empty one in it, passes all lines with [`ALL`].
+/// 0 means the line is skipped. The block is searched once for the first clauses' literals (the
+/// raw text for a few, a copy folded by [`fold_into`] for more); only lines with a hit are
+/// checked further, so most lines cost no work of their own. An empty `prefilters`, or an
+/// empty one in it, passes all lines with [`ALL`].
 pub fn candidates(
     prefilters: &[&Prefilter],
     literals: &LiteralSet,
@@ -293,8 +294,9 @@ pub fn candidates(
 /// The first-clause literals of a set of prefilters, for one search pass over a chunk.
 #[derive(Debug, Default)]
 pub struct LiteralSet {
-    /// More than [`FEW`] literals: one pass over a folded copy of the chunk ([`fold_into`]). `None` (and
-    /// `few` too): no literal to search for (every line is a candidate for the clause check).
+    /// More than [`FEW`] literals: one pass over a folded copy of the chunk ([`fold_into`]).
+    /// `None` (and `few` too): no literal to search for (every line is a candidate for the
+    /// clause check).
     ac: Option<aho_corasick::AhoCorasick>,
     /// With few literals: a case-insensitive searcher each, run over the raw chunk, so the
     /// chunk is not copied (`None`: fold the chunk and search it with `ac`).
@@ -562,8 +564,6 @@ mod tests {
         }
     }
 
-    /// The chunk-level search marks exactly the lines a per-line check would: overlapping
-    /// literals of different rules, a line with a second clause missing, `\u` escapes, blanks.
     /// `lines` joined by newlines, with each line's span.
     fn block_of(lines: &[&[u8]]) -> (Vec<u8>, Vec<(usize, usize)>) {
         let mut block = Vec::new();
@@ -577,6 +577,8 @@ mod tests {
         (block, spans)
     }
 
+    /// The chunk-level search marks exactly the lines a per-line check would: overlapping
+    /// literals of different rules, a line with a second clause missing, `\u` escapes, blanks.
     #[test]
     fn chunk_candidates_agree_with_the_line_check() {
         let p1 = pf("foo=alpha");
@@ -620,9 +622,6 @@ mod tests {
         }
     }
 
-    /// Lengths around the 64-byte blocks the loop may work in: every ASCII upper-case letter
-    /// becomes lower-case, every other byte stays (`É` is two bytes, 0xC3 0x89, kept as they
-    /// are, wherever they are), and what `out` held before is gone.
     /// More than [`FEW`] literals go through one search of the folded chunk; a line whose fold
     /// holds a literal's fold without holding the literal (`_` and DEL, `@` and `` ` `` fold
     /// alike) is a hit of that search but fails the exact check. Worked by hand: line 0 holds
@@ -656,6 +655,9 @@ mod tests {
         );
     }
 
+    /// Lengths around the 64-byte blocks the loop may work in: every ASCII upper-case letter
+    /// becomes lower-case, every other byte stays (`É` is two bytes, 0xC3 0x89, kept as they
+    /// are, wherever they are), and what `out` held before is gone.
     #[test]
     fn lower_into_lowers_ascii_and_keeps_other_bytes() {
         let mut out = vec![b'x'; 7];
