@@ -178,6 +178,110 @@ fn prefilter_never_changes_results() {
     }
 }
 
+/// Skipping inputs by their metadata never changes results either: generated queries with
+/// random `sourcetype`/`index` terms (equal, wildcard, negated, `!=`, inside an `OR`) over three
+/// inputs — two with a sourcetype (one with an index too), one without, whose documents then
+/// carry their own `sourcetype` — return the same rows with the prefilter (inputs skipped) and
+/// without it (every input read), alone and in one pass.
+#[test]
+fn skipping_inputs_never_changes_results() {
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let dir = tempfile::tempdir().unwrap();
+    let metas = [
+        ("a.ndjson", Some("o365:management:activity"), Some("main")),
+        ("b.ndjson", Some("o365:reporting:messagetrace"), None),
+        ("c.ndjson", None, None),
+    ];
+    let mut inputs = Vec::new();
+    for (name, st, index) in metas {
+        let lines: Vec<String> = (0..300)
+            .map(|i| {
+                let e = event(&mut rng);
+                if st.is_none() && i % 2 == 0 {
+                    // a document sourcetype, which counts only without the input's own
+                    let own = ["o365:management:activity", "other"][i % 4 / 2];
+                    format!("{{\"sourcetype\":\"{own}\",{}", &e[1..])
+                } else {
+                    e
+                }
+            })
+            .collect();
+        let path = dir.path().join(name);
+        std::fs::write(&path, lines.join("\n")).unwrap();
+        inputs.push(Input {
+            path: InputPath::File(path),
+            meta: Meta {
+                sourcetype: st.map(str::to_string),
+                index: index.map(str::to_string),
+                ..Meta::default()
+            },
+        });
+    }
+    let data = Dataset::new(inputs, ReadConfig::default());
+    let macros = MacroSet::new();
+    let meta_terms = [
+        "sourcetype=o365:management:activity",
+        "sourcetype=O365:REPORTING:*",
+        "sourcetype=*activity",
+        "NOT sourcetype=o365:reporting:messagetrace",
+        "sourcetype!=o365:management:activity",
+        "sourcetype=nothing",
+        "index=main",
+        "index!=main",
+        "sourcetype IN (other, o365:reporting:messagetrace)",
+    ];
+    let queries: Vec<String> = (0..60)
+        .map(|i| {
+            let m = meta_terms[i % meta_terms.len()];
+            let q = query(&mut rng);
+            let search = match rng.next() % 3 {
+                0 => format!("{m} {q}"),
+                1 => format!("({m}) OR ({q})"),
+                _ => m.to_string(),
+            };
+            format!("search {search} | stats count by Operation, sourcetype")
+        })
+        .collect();
+    let compiled: Vec<_> = queries
+        .iter()
+        .map(|q| tripline::rule::compile(q, &macros).unwrap())
+        .collect();
+    let show = |rows: &[tripline::record::Record]| -> Vec<String> {
+        rows.iter().map(|r| format!("{:?}", r.visible())).collect()
+    };
+    let (mut skipped, mut nonempty) = (0, 0);
+    for (q, c) in queries.iter().zip(&compiled) {
+        let mut on = ExecCtx::new(&data, EvalCtx::default());
+        on.prefilter = true;
+        let mut off = ExecCtx::new(&data, EvalCtx::default());
+        off.prefilter = false;
+        let a = show(&run(&c.plan, &on).unwrap());
+        assert_eq!(a, show(&run(&c.plan, &off).unwrap()), "query `{q}`");
+        skipped += on.read_stats.borrow().as_ref().unwrap().inputs_skipped;
+        nonempty += usize::from(!a.is_empty());
+    }
+    assert!(
+        skipped >= 20,
+        "too few inputs skipped ({skipped}): the test would be weak"
+    );
+    assert!(
+        nonempty >= 30,
+        "too few queries found anything ({nonempty})"
+    );
+    let plans: Vec<&tripline::plan::Plan> = compiled.iter().map(|c| &c.plan).collect();
+    let mut on = ExecCtx::new(&data, EvalCtx::default());
+    on.prefilter = true;
+    let mut off = ExecCtx::new(&data, EvalCtx::default());
+    off.prefilter = false;
+    for ((q, c), m) in queries.iter().zip(&compiled).zip(run_many(&plans, &on)) {
+        assert_eq!(
+            show(&m.unwrap()),
+            show(&run(&c.plan, &off).unwrap()),
+            "query `{q}` differs in one pass"
+        );
+    }
+}
+
 /// Like [`json_str`], but only one word in ten gets `\u` escapes (so that most lines are
 /// really prefiltered); the others only change letter case or use a Kelvin sign.
 fn json_str_mostly_plain(rng: &mut Rng, w: &str) -> String {
