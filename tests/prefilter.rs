@@ -39,6 +39,60 @@ fn dataset(path: &std::path::Path, lines: &[impl AsRef<str>]) -> Dataset {
     )
 }
 
+/// An execution context over `data`, with or without the prefilter.
+fn exec_ctx(data: &Dataset, prefilter: bool) -> ExecCtx<'_> {
+    let mut c = ExecCtx::new(data, EvalCtx::default());
+    c.prefilter = prefilter;
+    c
+}
+
+/// Rows as comparable text (visible fields only).
+fn show(rows: &[tripline::record::Record]) -> Vec<String> {
+    rows.iter().map(|r| format!("{:?}", r.visible())).collect()
+}
+
+/// Runs each query with the prefilter (lines skipped, inputs ruled out by their metadata not
+/// read) and without it (every line parsed), alone and all in one pass, and asserts the same
+/// rows every time. Returns how many queries found rows and how many inputs went unread.
+fn assert_same_rows(data: &Dataset, queries: &[String]) -> (usize, u64) {
+    let macros = MacroSet::new();
+    let compiled: Vec<_> = queries
+        .iter()
+        .map(|q| tripline::rule::compile(q, &macros).unwrap())
+        .collect();
+    let (mut nonempty, mut unread) = (0, 0);
+    for (q, c) in queries.iter().zip(&compiled) {
+        let (on, off) = (exec_ctx(data, true), exec_ctx(data, false));
+        let a = show(&run(&c.plan, &on).unwrap());
+        assert_eq!(
+            a,
+            show(&run(&c.plan, &off).unwrap()),
+            "query `{q}` differs with the prefilter"
+        );
+        nonempty += usize::from(!a.is_empty());
+        unread += on
+            .read_stats
+            .borrow()
+            .as_ref()
+            .map_or(0, |s| s.inputs_skipped);
+    }
+    // One pass for all queries gives what separate runs give.
+    let plans: Vec<&tripline::plan::Plan> = compiled.iter().map(|c| &c.plan).collect();
+    let off = exec_ctx(data, false);
+    for ((q, c), m) in queries
+        .iter()
+        .zip(&compiled)
+        .zip(run_many(&plans, &exec_ctx(data, true)))
+    {
+        assert_eq!(
+            show(&m.unwrap()),
+            show(&run(&c.plan, &off).unwrap()),
+            "query `{q}` differs in one pass"
+        );
+    }
+    (nonempty, unread)
+}
+
 struct Rng(u64);
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -128,7 +182,6 @@ fn prefilter_never_changes_results() {
     let path = dir.path().join("events.ndjson");
     let lines: Vec<String> = (0..800).map(|_| event(&mut rng)).collect();
     let data = dataset(&path, &lines);
-    let macros = MacroSet::new();
     let queries: Vec<String> = (0..80)
         .map(|i| {
             // Different tails read different fields, so the projection (only the fields a
@@ -142,40 +195,11 @@ fn prefilter_never_changes_results() {
             format!("{} | {tail}", query(&mut rng))
         })
         .collect();
-    let compiled: Vec<_> = queries
-        .iter()
-        .map(|q| tripline::rule::compile(q, &macros).unwrap())
-        .collect();
-    let show = |rows: &[tripline::record::Record]| -> Vec<String> {
-        rows.iter().map(|r| format!("{:?}", r.visible())).collect()
-    };
-    let mut on = ExecCtx::new(&data, EvalCtx::default());
-    on.prefilter = true;
-    let mut off = ExecCtx::new(&data, EvalCtx::default());
-    off.prefilter = false;
-    let mut nonempty = 0;
-    for (q, c) in queries.iter().zip(&compiled) {
-        let a = show(&run(&c.plan, &on).unwrap());
-        let b = show(&run(&c.plan, &off).unwrap());
-        assert_eq!(a, b, "query `{q}` differs with the prefilter");
-        if !a.is_empty() {
-            nonempty += 1;
-        }
-    }
+    let (nonempty, _) = assert_same_rows(&data, &queries);
     assert!(
         nonempty > 25,
         "too few queries found anything ({nonempty}): the test would be weak"
     );
-    // One pass for all queries gives what separate runs give.
-    let plans: Vec<&tripline::plan::Plan> = compiled.iter().map(|c| &c.plan).collect();
-    let many = run_many(&plans, &on);
-    for ((q, c), m) in queries.iter().zip(&compiled).zip(many) {
-        assert_eq!(
-            show(&m.unwrap()),
-            show(&run(&c.plan, &off).unwrap()),
-            "query `{q}` differs in one pass"
-        );
-    }
 }
 
 /// Skipping inputs by their metadata never changes results either: generated queries with
@@ -218,7 +242,6 @@ fn skipping_inputs_never_changes_results() {
         });
     }
     let data = Dataset::new(inputs, ReadConfig::default());
-    let macros = MacroSet::new();
     let meta_terms = [
         "sourcetype=o365:management:activity",
         "sourcetype=O365:REPORTING:*",
@@ -242,24 +265,7 @@ fn skipping_inputs_never_changes_results() {
             format!("search {search} | stats count by Operation, sourcetype")
         })
         .collect();
-    let compiled: Vec<_> = queries
-        .iter()
-        .map(|q| tripline::rule::compile(q, &macros).unwrap())
-        .collect();
-    let show = |rows: &[tripline::record::Record]| -> Vec<String> {
-        rows.iter().map(|r| format!("{:?}", r.visible())).collect()
-    };
-    let (mut skipped, mut nonempty) = (0, 0);
-    for (q, c) in queries.iter().zip(&compiled) {
-        let mut on = ExecCtx::new(&data, EvalCtx::default());
-        on.prefilter = true;
-        let mut off = ExecCtx::new(&data, EvalCtx::default());
-        off.prefilter = false;
-        let a = show(&run(&c.plan, &on).unwrap());
-        assert_eq!(a, show(&run(&c.plan, &off).unwrap()), "query `{q}`");
-        skipped += on.read_stats.borrow().as_ref().unwrap().inputs_skipped;
-        nonempty += usize::from(!a.is_empty());
-    }
+    let (nonempty, skipped) = assert_same_rows(&data, &queries);
     assert!(
         skipped >= 20,
         "too few inputs skipped ({skipped}): the test would be weak"
@@ -268,18 +274,6 @@ fn skipping_inputs_never_changes_results() {
         nonempty >= 30,
         "too few queries found anything ({nonempty})"
     );
-    let plans: Vec<&tripline::plan::Plan> = compiled.iter().map(|c| &c.plan).collect();
-    let mut on = ExecCtx::new(&data, EvalCtx::default());
-    on.prefilter = true;
-    let mut off = ExecCtx::new(&data, EvalCtx::default());
-    off.prefilter = false;
-    for ((q, c), m) in queries.iter().zip(&compiled).zip(run_many(&plans, &on)) {
-        assert_eq!(
-            show(&m.unwrap()),
-            show(&run(&c.plan, &off).unwrap()),
-            "query `{q}` differs in one pass"
-        );
-    }
 }
 
 /// Like [`json_str`], but only one word in ten gets `\u` escapes (so that most lines are
@@ -367,10 +361,8 @@ fn kql_prefilter_never_changes_results() {
             "event.category:process and host.os.type:windows and {t} : \"New-MailboxExportRequest\" and ({t} : (\"-FilePath\" or \".pst\") and {t} : (\"-Mailbox\" or \"Get-Mailbox\" or \"ExportToPSTFile\" or \"-Identity\"))"
         ),
     ];
-    let mut on = ExecCtx::new(&data, EvalCtx::default());
-    on.prefilter = true;
-    let mut off = ExecCtx::new(&data, EvalCtx::default());
-    off.prefilter = false;
+    let on = exec_ctx(&data, true);
+    let off = exec_ctx(&data, false);
     let mut nonempty = 0;
     let mut filtered = 0;
     for q in &queries {
@@ -430,8 +422,7 @@ fn one_pass_asks_each_rule_about_its_own_prefilter_lines() {
         .map(|q| tripline::rule::compile(q, &macros).unwrap())
         .collect();
     let plans: Vec<&tripline::plan::Plan> = compiled.iter().map(|c| &c.plan).collect();
-    let mut ctx = ExecCtx::new(&data, EvalCtx::default());
-    ctx.prefilter = true;
+    let mut ctx = exec_ctx(&data, true);
     ctx.limits.memory = 16 << 10;
     let mut outcomes = run_many(&plans, &ctx).into_iter();
     let failed = outcomes.next().unwrap();
@@ -538,8 +529,7 @@ fn inputs_whose_metadata_cannot_match_are_not_read() {
         let plan = &tripline::rule::compile(&format!("search {q} | table n"), &macros)
             .unwrap()
             .plan;
-        let mut ctx = ExecCtx::new(&data, EvalCtx::default());
-        ctx.prefilter = true;
+        let ctx = exec_ctx(&data, true);
         assert_eq!(ns(&run(plan, &ctx).unwrap()), rows, "{q}");
         let stats = ctx.read_stats.borrow().clone().unwrap();
         assert_eq!(
@@ -548,8 +538,7 @@ fn inputs_whose_metadata_cannot_match_are_not_read() {
             "{q}"
         );
         // Without the prefilter every input is read, with the same rows.
-        let mut off = ExecCtx::new(&data, EvalCtx::default());
-        off.prefilter = false;
+        let off = exec_ctx(&data, false);
         assert_eq!(
             ns(&run(plan, &off).unwrap()),
             rows,
@@ -564,8 +553,7 @@ fn inputs_whose_metadata_cannot_match_are_not_read() {
         .map(|q| tripline::rule::compile(&format!("search {q} | table n"), &macros).unwrap())
         .collect();
     let refs: Vec<&tripline::plan::Plan> = plans.iter().map(|c| &c.plan).collect();
-    let mut ctx = ExecCtx::new(&data, EvalCtx::default());
-    ctx.prefilter = true;
+    let ctx = exec_ctx(&data, true);
     let out: Vec<Vec<String>> = run_many(&refs, &ctx)
         .into_iter()
         .map(|r| ns(&r.unwrap()))
@@ -578,8 +566,7 @@ fn inputs_whose_metadata_cannot_match_are_not_read() {
     );
     // Strict reading validates every line: `b` is read, and its malformed line stops the run.
     let strict = inputs(true);
-    let mut ctx = ExecCtx::new(&strict, EvalCtx::default());
-    ctx.prefilter = true;
+    let ctx = exec_ctx(&strict, true);
     assert!(
         run(refs[0], &ctx).is_err(),
         "strict reading reads every input"
