@@ -381,34 +381,40 @@ impl Parse<'_> {
         }
         // The projection's scanner validates the UTF-8 of what it reads (every non-ASCII byte
         // of a valid JSON line is in a string): a line it accepts needs no check of its own.
-        // (`_raw` needs the line as text, so a run that reads it checks first.)
-        if let Some(p) = self.project.filter(|_| !self.keep_raw)
+        if let Some(p) = self.project
             && let Some(doc) = p.scan(line)
         {
-            return self.event(Json::Object(doc), String::new(), n, passed);
+            // (valid UTF-8: std's fast check passes, the lossy form is never used)
+            let raw = self.raw(|| {
+                std::str::from_utf8(line).map_or_else(
+                    |_| String::from_utf8_lossy(line).into_owned(),
+                    str::to_string,
+                )
+            });
+            return self.event(Json::Object(doc), raw, n, passed);
         }
         let text = match std::str::from_utf8(line) {
             Ok(text) => text,
             Err(e) => return Outcome::Malformed(n, format!("invalid UTF-8: {e}")),
         };
         let parsed = match self.project {
-            // (the scanner has had its go when `_raw` is not kept)
-            Some(p) if !self.keep_raw => p.parse_serde(text),
-            Some(p) => p.parse(text),
+            // the scanner has had its go: the deserializer decides, and words the errors
+            Some(p) => p.parse_serde(text),
             None => super::json::from_str(text).map(|d| d.is_object().then_some(d)),
         };
         match parsed {
             Ok(Some(doc)) => {
-                let raw = if self.keep_raw {
-                    text.to_string()
-                } else {
-                    String::new()
-                };
+                let raw = self.raw(|| text.to_string());
                 self.event(doc, raw, n, passed)
             }
             Ok(None) => Outcome::Malformed(n, "not a JSON object".to_string()),
             Err(e) => Outcome::Malformed(n, format!("malformed JSON: {e}")),
         }
+    }
+
+    /// The event's `_raw`: the line's text when the run reads it, else empty.
+    fn raw(&self, text: impl FnOnce() -> String) -> String {
+        if self.keep_raw { text() } else { String::new() }
     }
 
     fn event(&self, doc: Json, raw: String, line: usize, passed: u64) -> Outcome {
