@@ -181,9 +181,7 @@ fn run_plan(plan: &Plan, ctx: &ExecCtx, top: bool) -> Result<Vec<Record>, Diag> 
                 u64::from(pred.matches(&Record::from_event(e.clone()), eval))
             };
             let filters: Vec<&crate::plan::prefilter::Prefilter> = prefilter.iter().collect();
-            // Inputs whose metadata the predicate rules out are not read (like the prefilter,
-            // not with `--no-prefilter`).
-            let wants = |m: &crate::event::Meta| !ctx.prefilter || !pred.excludes(m);
+            let wants = |m: &crate::event::Meta| reads_input(ctx, &[pred], m);
             let stats = ctx.data.scan_many(
                 &filters,
                 fields.as_deref(),
@@ -225,6 +223,18 @@ fn run_plan(plan: &Plan, ctx: &ExecCtx, top: bool) -> Result<Vec<Record>, Diag> 
         out.extend(push_through(&mut ops, i + 1, rows, ctx)?);
     }
     Ok(out)
+}
+
+/// Does a pass for `preds` read an input with metadata `m`? Yes when one of them may want its
+/// events — or when there is none (a pass whose plans all failed to start reads and counts
+/// the data as before), or without the prefilter (`--no-prefilter` reads everything; `--strict`
+/// is seen to by the reader).
+fn reads_input(
+    ctx: &ExecCtx,
+    preds: &[&crate::plan::search::Pred],
+    m: &crate::event::Meta,
+) -> bool {
+    !ctx.prefilter || preds.is_empty() || preds.iter().any(|p| !p.excludes(m))
 }
 
 fn push_through(
@@ -394,12 +404,9 @@ fn run_group<'a>(
                 }
             })
     };
-    // An input is read when one of the plans that started may want its events (or when none
-    // started: the pass then reads and counts the data as it always did).
-    let wants = |m: &crate::event::Meta| {
-        let mut started = preds.iter().flatten().peekable();
-        !ctx.prefilter || started.peek().is_none() || started.any(|p| !p.get().excludes(m))
-    };
+    let started: Vec<&crate::plan::search::Pred> =
+        preds.iter().flatten().map(|p| p.get()).collect();
+    let wants = |m: &crate::event::Meta| reads_input(ctx, &started, m);
     let stats = ctx.data.scan_many(
         &filter_refs,
         fields.as_deref(),
