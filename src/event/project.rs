@@ -273,7 +273,7 @@ impl<'t> Scan<'t> {
     }
 
     /// An object key and its colon: the key's text as written, and whether it has escapes.
-    #[inline]
+    #[inline(always)]
     fn key(&mut self) -> Option<(&'t [u8], bool)> {
         let (start, escaped) = self.string()?;
         let key = self.b.get(start..self.i - 1)?;
