@@ -387,10 +387,10 @@ impl CiFinder {
             };
             // Whether any position agrees, without keeping which: the rare block that has
             // one is looked at again out of this loop.
-            if self.any(w1, w2) {
-                if let Some(at) = self.locate(hay, from, w1, w2) {
-                    return Some(at);
-                }
+            if self.any(w1, w2)
+                && let Some(at) = self.locate(hay, from, w1, w2)
+            {
+                return Some(at);
             }
             from += SPAN;
         }
