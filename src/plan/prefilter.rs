@@ -221,7 +221,7 @@ pub fn candidates(
         }
     };
     // The two non-ASCII letters need a non-ASCII byte: an ASCII chunk is not searched for them.
-    let must = if seg.is_ascii() {
+    let must = if is_ascii(seg) {
         MUST_PARSE.get(..1).unwrap_or_default()
     } else {
         &MUST_PARSE[..]
@@ -509,6 +509,19 @@ pub fn must_parse(line: &[u8]) -> bool {
     MUST_PARSE.iter().any(|f| f.find(line).is_some())
 }
 
+/// Whether `text` is ASCII: what `<[u8]>::is_ascii` answers, with the bytes of a 256-byte
+/// block OR-ed together (a loop the compiler vectorises) and the block's top bit tested once
+/// (PST rule, 200 MB, one thread: the chunk test took 43.8 M instructions with std's, which
+/// tests every sixteen bytes).
+fn is_ascii(text: &[u8]) -> bool {
+    const BLOCK: usize = 256;
+    let mut blocks = text.chunks_exact(BLOCK);
+    let plain = blocks
+        .by_ref()
+        .all(|b| <&[u8; BLOCK]>::try_from(b).is_ok_and(|b| b.iter().fold(0, |x, &y| x | y) < 0x80));
+    plain && blocks.remainder().is_ascii()
+}
+
 /// `line` with bit 0x20 set in every byte into `out`: coarser than lower-casing (it also maps
 /// `@[\]^_` and control bytes onto other bytes) but cheaper, and the fold of a lower-cased text
 /// is the fold of the text, so a line holding a literal in any ASCII case holds the literal's
@@ -699,6 +712,23 @@ mod tests {
             candidates(&set, &lits, &block, &spans),
             [1, 0, 1 << 4 | 1 << 5, 0, 1 << 3]
         );
+    }
+
+    /// The block-wise ASCII test answers what std's does: texts shorter and longer than a block,
+    /// ASCII throughout (0x7F included) and with one byte above 0x7F at each position.
+    #[test]
+    fn is_ascii_agrees_with_std() {
+        for len in [0usize, 1, 255, 256, 257, 511, 512, 700] {
+            let text: Vec<u8> = (0..len).map(|i| (i % 128) as u8).collect();
+            assert!(is_ascii(&text), "{len} ASCII bytes");
+            for at in 0..len {
+                for b in [0x80, 0xC4, 0xFF] {
+                    let mut t = text.clone();
+                    t[at] = b;
+                    assert!(!is_ascii(&t), "{len} bytes, {b:#x} at {at}");
+                }
+            }
+        }
     }
 
     /// Lengths around the 64-byte blocks the loop may work in: every ASCII upper-case letter
