@@ -331,12 +331,14 @@ pub struct CiFinder {
 /// the block's answer) is paid once per block, so longer blocks cost less per byte, until the
 /// blocks that hold a candidate, looked at again, and the tail of each search, compared one
 /// position at a time, cost more. PST rule over 200 MB, one thread, with [`PART`] = 32:
-/// 373.9 M instructions with 128, 356.5 M with 256, 382.0 M with 512 (445.2 M with 64 and
+/// 373.9 M instructions with 128, 356.5 M with 256, 382.0 M with 512 (444.9 M with 64 and
 /// no parts); the join, whose `exchange` is in nearly every management event, 2,813 M, 2,817 M
 /// and 2,856 M (2,879 M).
 const SPAN: usize = 256;
 /// A block with a candidate position is looked at again in parts of this many bytes.
 const PART: usize = 32;
+// `locate` looks at every part of a block: the parts must tile it.
+const _: () = assert!(SPAN % PART == 0);
 
 impl CiFinder {
     /// A searcher for `needle` (ASCII); `None` for a needle shorter than two bytes.
