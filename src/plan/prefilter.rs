@@ -338,7 +338,7 @@ const SPAN: usize = 256;
 /// A block with a candidate position is looked at again in parts of this many bytes.
 const PART: usize = 32;
 // `locate` looks at every part of a block: the parts must tile it.
-const _: () = assert!(SPAN % PART == 0);
+const _: () = assert!(SPAN.is_multiple_of(PART));
 
 impl CiFinder {
     /// A searcher for `needle` (ASCII); `None` for a needle shorter than two bytes.
