@@ -56,7 +56,7 @@ impl FieldRef {
 
     /// The text of this field in every event of an input with metadata `meta`, when it is a
     /// metadata field (`source`, `sourcetype`, `host`, `index`) that `meta` gives (then it
-    /// wins over the document, see [`Record::get`]); `None` otherwise.
+    /// wins over the document: [`Record::get`] reads it here); `None` otherwise.
     pub fn meta_text<'m>(&self, meta: &'m crate::event::Meta) -> Option<&'m str> {
         match self.kind {
             Kind::Source => meta.source.as_deref(),
@@ -102,18 +102,17 @@ impl Record {
         let Some(e) = &self.event else {
             return Value::Null;
         };
-        let meta = |m: &Option<String>| m.clone().map(Value::Str);
-        let from_meta = match &f.kind {
+        match &f.kind {
             Kind::Time => return e.time.map(Value::Num).unwrap_or(Value::Null),
             Kind::Raw => return Value::Str(e.raw.clone()),
-            Kind::Source => meta(&e.meta.source),
-            Kind::Sourcetype => meta(&e.meta.sourcetype),
-            Kind::Host => meta(&e.meta.host),
-            Kind::Index => meta(&e.meta.index),
             Kind::Path(p) => return p.lookup(&e.doc),
-        };
+            Kind::Source | Kind::Sourcetype | Kind::Host | Kind::Index => {}
+        }
         // A metadata field not given for the input falls back to a document field of that name.
-        from_meta.unwrap_or_else(|| FieldPath::new(&f.name).lookup(&e.doc))
+        match f.meta_text(&e.meta) {
+            Some(t) => Value::Str(t.to_string()),
+            None => FieldPath::new(&f.name).lookup(&e.doc),
+        }
     }
 
     /// The text of a field, borrowed, when it is one text value at hand (set by a command, or
