@@ -206,11 +206,15 @@ pub fn candidates(
         let &(s, e) = lines.get(i)?;
         (abs >= s && abs < e).then_some(i)
     };
-    // Every hit of `f` in `text`, one per line: after a hit the search resumes at the line end.
-    let each_line_hit = |f: &memmem::Finder<'static>, text: &[u8], mark: &mut dyn FnMut(usize)| {
+    // Mark the line of each match `find(from)` reports (a position in `seg` at or after
+    // `from`), one per line: after a hit the search resumes at the end of that line. (A
+    // position before `from` ends the search, so that the loop always ends.)
+    let each_line_hit = |find: &dyn Fn(usize) -> Option<usize>, mark: &mut dyn FnMut(usize)| {
         let mut from = 0;
-        while let Some(i) = text.get(from..).and_then(|t| f.find(t)) {
-            let pos = from + i;
+        while from < seg.len() {
+            let Some(pos) = find(from).filter(|&p| p >= from) else {
+                break;
+            };
             match line_at(pos) {
                 Some(idx) => {
                     mark(idx);
@@ -227,7 +231,8 @@ pub fn candidates(
         &MUST_PARSE[..]
     };
     for f in must {
-        each_line_hit(f, seg, &mut |i| {
+        let find = |from: usize| seg.get(from..).and_then(|t| f.find(t)).map(|i| from + i);
+        each_line_hit(&find, &mut |i| {
             if let Some(c) = out.get_mut(i) {
                 *c = ALL;
             }
@@ -237,42 +242,34 @@ pub fn candidates(
     // with an occurrence always gets a reported match (a leftmost match never reaches across
     // lines).
     let mut hit = vec![false; n];
-    // Mark the line of each match `find(from)` reports, resuming after that line.
-    let mark_lines = |hit: &mut [bool], find: &dyn Fn(usize) -> Option<usize>| {
-        let mut from = 0;
-        while from < seg.len() {
-            let Some(pos) = find(from) else { break };
-            match line_at(pos) {
-                Some(idx) => {
-                    if let Some(h) = hit.get_mut(idx) {
-                        *h = true;
-                    }
-                    from = lines.get(idx).map_or(pos + 1, |&(_, e)| e - lo + 1);
-                }
-                None => from = pos + 1,
-            }
-        }
-    };
     FOLDED.with(|cell| {
         let mut folded = cell.borrow_mut();
+        let mut mark_hit = |i: usize| {
+            if let Some(h) = hit.get_mut(i) {
+                *h = true;
+            }
+        };
         // With few literals the raw chunk is searched case-insensitively; with more, it is
         // folded (see [`fold_into`]) once for one aho-corasick pass. Either way only the lines
         // with a hit are lower-cased below, for the clause checks.
         match (&literals.few, &literals.ac) {
             (Some(few), _) => {
                 for f in few {
-                    mark_lines(&mut hit, &|from| f.find(seg, from));
+                    each_line_hit(&|from| f.find(seg, from), &mut mark_hit);
                 }
             }
             (None, Some(ac)) => {
                 fold_into(seg, &mut folded);
                 let text: &[u8] = &folded;
-                mark_lines(&mut hit, &|from| {
-                    ac.find(aho_corasick::Input::new(text).span(from..text.len()))
-                        .map(|m| m.start())
-                });
+                each_line_hit(
+                    &|from| {
+                        ac.find(aho_corasick::Input::new(text).span(from..text.len()))
+                            .map(|m| m.start())
+                    },
+                    &mut mark_hit,
+                );
             }
-            (None, None) => hit.iter_mut().for_each(|h| *h = true),
+            (None, None) => (0..n).for_each(&mut mark_hit),
         }
         let mut scratch = Vec::new();
         for (i, h) in hit.iter().enumerate() {
@@ -639,13 +636,14 @@ mod tests {
     }
 
     /// The chunk-level search marks exactly the lines a per-line check would: overlapping
-    /// literals of different rules, a line with a second clause missing, `\u` escapes, blanks.
+    /// literals of different rules, a line with a second clause missing, `\u` escapes (two, so
+    /// that the search for them resumes after a hit), blanks.
     #[test]
     fn chunk_candidates_agree_with_the_line_check() {
         let p1 = pf("foo=alpha");
         let p2 = pf("bar=alphabet baz=gamma");
         let p3 = pf("qux=zeta");
-        let lines: [&[u8]; 7] = [
+        let lines: [&[u8]; 8] = [
             br#"{"foo":"ALPHA"}"#,
             br#"{"bar":"alphabet","baz":"gamma"}"#,
             br#"{"bar":"Alphabet"}"#,
@@ -653,6 +651,7 @@ mod tests {
             br#"{"x":"\u0041lpha"}"#,
             b"",
             br#"{"qux":"ZETA"}"#,
+            br#"{"y":"\u007aeta"}"#,
         ];
         let (block, spans) = block_of(&lines);
         for set in [vec![&p1, &p2], vec![&p2], vec![&p1, &p2, &p3], vec![&p3]] {
