@@ -115,9 +115,10 @@ impl Record {
         }
     }
 
-    /// The text of a field, borrowed, when it is one text value at hand (set by a command, or
-    /// a string member of the event's document); then [`Record::get`] gives the same text as a
-    /// copy. `None` does not mean the field is absent: ask `get`.
+    /// The text of a field, borrowed, when it is one text value at hand (set by a command, a
+    /// string member of the event's document, `_raw`, or a metadata field the input gives);
+    /// then [`Record::get`] gives the same text as a copy. `None` does not mean the field is
+    /// absent: ask `get`.
     pub fn str_of(&self, f: &FieldRef) -> Option<&str> {
         if let Some(v) = self.fields.get(&f.name) {
             return match v {
@@ -125,9 +126,12 @@ impl Record {
                 _ => None,
             };
         }
-        match (&self.event, &f.kind) {
-            (Some(e), Kind::Path(p)) => p.lookup_str(&e.doc),
-            _ => None,
+        let e = self.event.as_ref()?;
+        match &f.kind {
+            Kind::Path(p) => p.lookup_str(&e.doc),
+            Kind::Raw => Some(&e.raw),
+            Kind::Time => None,
+            Kind::Source | Kind::Sourcetype | Kind::Host | Kind::Index => f.meta_text(&e.meta),
         }
     }
 

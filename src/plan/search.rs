@@ -98,18 +98,23 @@ impl ValueMatcher {
 
     /// Does one scalar value match (equality sense)?
     pub fn matches(&self, v: &Value) -> bool {
-        let Some(text) = v.to_text() else {
-            return false;
-        };
+        match v {
+            Value::Str(s) => self.matches_text(s),
+            _ => v.to_text().is_some_and(|t| self.matches_text(&t)),
+        }
+    }
+
+    /// Does a value with this printed form match (equality sense)?
+    pub fn matches_text(&self, text: &str) -> bool {
         if let Some((net, bits)) = self.cidr
             && let Ok(ip) = text.parse::<IpAddr>()
         {
             return in_cidr(ip, net, bits);
         }
         if self.case_sensitive {
-            glob_match(&self.text, &text)
+            glob_match(&self.text, text)
         } else {
-            glob_match_ci(&self.text, &text)
+            glob_match_ci(&self.text, text)
         }
     }
 }
@@ -376,7 +381,13 @@ impl Pred {
             Pred::And(v) => v.iter().all(|p| p.matches(rec, ctx)),
             Pred::Or(v) => v.iter().any(|p| p.matches(rec, ctx)),
             Pred::Not(p) => !p.matches(rec, ctx),
-            Pred::Cmp { field, op, value } => cmp_holds(*op, value, &rec.get(field)),
+            Pred::Cmp { field, op, value } => match (op, rec.str_of(field)) {
+                // One text value, compared where it stands (what `cmp_holds` does with a
+                // copy of it).
+                (CmpOp::Eq, Some(s)) => value.matches_text(s),
+                (CmpOp::Ne, Some(s)) => !value.matches_text(s),
+                _ => cmp_holds(*op, value, &rec.get(field)),
+            },
             Pred::Term(t) => match &rec.event {
                 Some(e) if !rec.fields.contains_key("_raw") => t.matches_text(&e.raw),
                 _ => rec
@@ -509,4 +520,89 @@ fn compare_op(op: CmpOp, v: &Value, rhs: &str) -> bool {
             | (CmpOp::Gt, Some(Ordering::Greater))
             | (CmpOp::Ge, Some(Ordering::Greater | Ordering::Equal))
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Event, Meta};
+    use crate::syntax::ast::Args;
+    use std::sync::Arc;
+
+    fn pred(q: &str) -> Pred {
+        let query = crate::syntax::parse_query(q).unwrap();
+        let Args::Search(Some(e)) = &query.commands[0].args else {
+            panic!("not a search: {q}");
+        };
+        compile(e, &mut |_| unreachable!()).unwrap()
+    }
+
+    fn event(doc: &str, meta: Meta) -> Record {
+        Record::from_event(Arc::new(Event {
+            doc: serde_json::from_str(doc).unwrap(),
+            raw: doc.to_string(),
+            time: Some(0.0),
+            meta: Arc::new(meta),
+            origin: Arc::from("t"),
+            line: 1,
+        }))
+    }
+
+    /// Comparisons read a one-text field where it stands (`Record::str_of`) and anything else
+    /// through a copy (`Record::get`); each case below is worked out from the semantics, and
+    /// covers both ways: metadata given by the input (it wins over the document's own
+    /// `sourcetype`), metadata not given (the document's field is read), `_raw`, numbers,
+    /// multivalues, nested paths, fields set by a command, CIDR, wildcards and case.
+    #[test]
+    fn comparisons_on_text_in_place_and_on_copies() {
+        let with_meta = Meta {
+            sourcetype: Some("o365:management:activity".into()),
+            host: Some("mx1".into()),
+            ..Meta::default()
+        };
+        let doc = r#"{"sourcetype":"own","Operation":"Send","ip":"10.1.2.3","n":5,"tags":["a","b"],"Item":{"Subject":"Hi"}}"#;
+        let given = event(doc, with_meta);
+        let not_given = event(doc, Meta::default());
+        let mut set = event(doc, Meta::default());
+        set.set("Operation", Value::Str("HardDelete".into()));
+        set.set("ip", Value::Null);
+        let cases: &[(&str, bool, bool, bool)] = &[
+            // (search, on `given`, on `not_given`, on `set`)
+            ("sourcetype=o365:management:activity", true, false, false),
+            ("sourcetype=O365:*", true, false, false),
+            ("sourcetype=own", false, true, true),
+            ("sourcetype!=own", true, false, false),
+            ("host=MX1", true, false, false),
+            ("host!=mx1", false, false, false),
+            ("Operation=send", true, true, false),
+            ("Operation=Send*", true, true, false),
+            ("Operation=CASE(send)", false, false, false),
+            ("Operation=CASE(Send)", true, true, false),
+            ("Operation!=Send", false, false, true),
+            ("Operation=harddelete", false, false, true),
+            ("ip=10.0.0.0/8", true, true, false),
+            ("ip!=10.0.0.0/8", false, false, false),
+            ("ip=11.0.0.0/8", false, false, false),
+            ("n=5", true, true, true),
+            ("n!=5", false, false, false),
+            // an array's values are the field `tags{}` (spl_semantics §9), a multivalue
+            ("tags{}=b", true, true, true),
+            ("tags{}!=a", false, false, false),
+            ("tags=b", false, false, false),
+            ("Item.Subject=hi", true, true, true),
+            ("missing!=x", false, false, false),
+            ("_raw=*Send*", true, true, true),
+        ];
+        let ctx = EvalCtx::default();
+        for &(q, a, b, c) in cases {
+            let p = pred(q);
+            assert_eq!(p.matches(&given, &ctx), a, "{q} on the input with metadata");
+            assert_eq!(p.matches(&not_given, &ctx), b, "{q} on the input without");
+            assert_eq!(
+                p.matches(&set, &ctx),
+                c,
+                "{q} on the record with set fields"
+            );
+        }
+    }
 }
