@@ -126,20 +126,31 @@ const MAX_NUMBER: usize = 300;
 /// a block shorter than 64 bytes counts the missing bytes as special. Sixteen bytes are
 /// compared at a time (`wide`: SSE2 on x86-64, NEON on AArch64, plain code elsewhere): a
 /// signed comparison with 0x20 finds both the control characters and the bytes above 0x7F.
+#[inline(always)]
 fn specials(block: &[u8]) -> u64 {
+    match block.first_chunk::<64>() {
+        Some(full) => specials_of(full),
+        None => specials_short(block),
+    }
+}
+
+/// [`specials`] of a line's last, short block: padded with zero bytes (special), out of the
+/// string loop so that the padding is not set up for every block.
+#[cold]
+#[inline(never)]
+fn specials_short(block: &[u8]) -> u64 {
+    let mut padded = [0u8; 64];
+    padded.iter_mut().zip(block).for_each(|(p, &b)| *p = b);
+    specials_of(&padded)
+}
+
+#[inline(always)]
+fn specials_of(full: &[u8; 64]) -> u64 {
     let (quote, backslash, space) = (
         i8x16::splat(b'"' as i8),
         i8x16::splat(b'\\' as i8),
         i8x16::splat(0x20),
     );
-    let mut padded = [0u8; 64];
-    let full: &[u8] = match block.get(..64) {
-        Some(b) => b,
-        None => {
-            padded.iter_mut().zip(block).for_each(|(p, &b)| *p = b);
-            &padded
-        }
-    };
     full.chunks_exact(16).enumerate().fold(0u64, |m, (k, c)| {
         let mut lanes = [0i8; 16];
         lanes.iter_mut().zip(c).for_each(|(l, &b)| *l = b as i8);
