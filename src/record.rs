@@ -208,6 +208,24 @@ impl Record {
         names
     }
 
+    /// Whether [`Record::all_names`] lists `name`, without building the list (nor the value
+    /// of every field that `visible` builds for it).
+    pub fn has_name(&self, name: &str) -> bool {
+        if let Some(v) = self.fields.get(name) {
+            return !v.is_null();
+        }
+        let Some(e) = &self.event else {
+            return false;
+        };
+        match name {
+            "_time" => e.time.is_some(),
+            "source" | "sourcetype" | "host" | "index" => {
+                path::has_leaf(&e.doc, name) || !self.get_name(name).is_null()
+            }
+            _ => path::has_leaf(&e.doc, name),
+        }
+    }
+
     /// Estimated bytes this record keeps alive (for the memory budget): the event's text
     /// twice (raw and parsed) plus the fields written on it.
     pub fn approx_size(&self) -> usize {
@@ -232,5 +250,74 @@ pub fn value_size(v: &Value) -> usize {
         Value::Str(s) => s.len() + 24,
         Value::Multi(vs) => vs.iter().map(value_size).sum::<usize>() + 24,
         _ => 16,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Meta;
+
+    /// `has_name` answers what `all_names` lists, worked out by hand: leaves under their
+    /// Splunk names (a JSON null is a value, an empty array or object is none), `_time` from
+    /// the event's time, metadata the input gives, fields set by a command (a null one hides
+    /// the event's field), nothing for a prefix of a name.
+    #[test]
+    fn has_name_agrees_with_all_names() {
+        let doc = r#"{"a":{"b":1},"tags":["x",{"y":null}],"Folder.Path":"p","_time":"t","n":null,"e":[],"o":{}}"#;
+        let event = |time| {
+            Record::from_event(Arc::new(Event {
+                doc: serde_json::from_str(doc).unwrap(),
+                raw: doc.to_string(),
+                time,
+                meta: Arc::new(Meta {
+                    sourcetype: Some("st".into()),
+                    ..Meta::default()
+                }),
+                origin: Arc::from("t"),
+                line: 1,
+            }))
+        };
+        let mut rec = event(Some(1.0));
+        rec.set("c", Value::Num(1.0));
+        rec.set("a.b", Value::Null);
+        let cases = [
+            ("a", false),
+            ("a.b", false),
+            ("tags", false),
+            ("tags{}", true),
+            ("tags{}.y", true),
+            ("Folder.Path", true),
+            ("Folder", false),
+            ("_time", true),
+            ("n", true),
+            ("e", false),
+            ("e{}", false),
+            ("o", false),
+            ("sourcetype", true),
+            ("host", false),
+            ("c", true),
+            ("_raw", false),
+            ("ta", false),
+            ("missing", false),
+        ];
+        let names = rec.all_names();
+        for (name, want) in cases {
+            assert_eq!(rec.has_name(name), want, "{name}");
+            assert_eq!(names.iter().any(|n| n == name), want, "{name} in all_names");
+        }
+        // the document's own `_time` is not a field: without a time, there is none
+        let timeless = event(None);
+        assert!(!timeless.has_name("_time"));
+        assert!(!timeless.all_names().iter().any(|n| n == "_time"));
+        let row = Record::from_row(
+            [
+                ("x".to_string(), Value::Num(1.0)),
+                ("y".to_string(), Value::Null),
+            ]
+            .into_iter()
+            .collect(),
+        );
+        assert!(row.has_name("x") && !row.has_name("y") && !row.has_name("_time"));
     }
 }

@@ -15,6 +15,8 @@ use crate::value::{Value, wildcard_captures};
 #[derive(Debug)]
 struct Rename {
     pairs: Vec<(String, String)>,
+    /// No name has a wildcard.
+    plain: bool,
 }
 
 pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
@@ -57,7 +59,10 @@ pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
             "`rename` needs `old AS new`",
         ));
     }
-    Ok(Box::new(Rename { pairs }))
+    let plain = pairs
+        .iter()
+        .all(|(a, b)| !a.contains('*') && !b.contains('*'));
+    Ok(Box::new(Rename { pairs, plain }))
 }
 
 fn fill(template: &str, caps: &[String]) -> String {
@@ -150,6 +155,23 @@ impl Rename {
     /// fields stay readable by later commands (`regex`, `rex`, `table host`), as in Splunk.
     /// A renamed field moves to the end of the field order.
     fn rename_event(&self, mut rec: Record) -> Record {
+        if self.plain {
+            // What the loop below does for names without wildcards, asking the record
+            // whether it has a field instead of listing all its fields (which builds the value
+            // of every field: 3.6 % of a run of ten O365 rules, one of which renames a field
+            // of each event it keeps).
+            for (from, to) in &self.pairs {
+                if !rec.has_name(from) {
+                    rec.set(to, Value::Null);
+                    continue;
+                }
+                let v = rec.get_name(from);
+                rec.set(from, Value::Null);
+                rec.remove(to);
+                rec.set(to, v);
+            }
+            return rec;
+        }
         let mut names = rec.all_names();
         for (from, to) in &self.pairs {
             let renames: Vec<(String, String)> = names

@@ -202,6 +202,36 @@ pub fn flatten(doc: &Json) -> indexmap::IndexMap<String, Value> {
         .collect()
 }
 
+/// Whether [`flatten`] lists `target`: the same walk, going only down the members whose names
+/// `target` starts with, and building no value.
+pub fn has_leaf(doc: &Json, target: &str) -> bool {
+    fn walk(v: &Json, name: &mut String, target: &str) -> bool {
+        match v {
+            Json::Object(map) => map.iter().any(|(k, child)| {
+                let len = name.len();
+                if !name.is_empty() {
+                    name.push('.');
+                }
+                name.push_str(k);
+                let found = target.starts_with(name.as_str()) && walk(child, name, target);
+                name.truncate(len);
+                found
+            }),
+            Json::Array(items) => {
+                let len = name.len();
+                name.push_str("{}");
+                let found = target.starts_with(name.as_str())
+                    && items.iter().any(|i| walk(i, name, target));
+                name.truncate(len);
+                found
+            }
+            // every leaf is a value (`scalar`), JSON null included
+            _ => name == target,
+        }
+    }
+    walk(doc, &mut String::new(), target)
+}
+
 fn flatten_into(v: &Json, name: &mut String, acc: &mut indexmap::IndexMap<String, Vec<Value>>) {
     match v {
         Json::Object(map) => {
