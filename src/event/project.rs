@@ -54,6 +54,16 @@ impl Projection {
         self.keys.push(k);
     }
 
+    /// How many top-level keys are kept.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// No key is kept.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
     fn wants(&self, key: &[u8]) -> bool {
         let n = key.len();
         if n < 128 {

@@ -167,6 +167,7 @@ impl Dataset {
         self.scan_many(
             &filters,
             None,
+            None,
             &|_| true,
             &|e, _| u64::from(keep(e)),
             &mut |e, _| sink(e),
@@ -180,13 +181,17 @@ impl Dataset {
     /// not filtered, or must always be parsed), and returns a bit per consumer that wants the
     /// event; `sink` gets events with a non-zero mask.
     /// With `fields`, events are parsed with only the top-level keys those fields (and the
-    /// input's time field) are looked up in ([`Projection`]); without, whole.
+    /// input's time field) are looked up in ([`Projection`]); without, whole. `tested` are the
+    /// fields `keep` reads (`None`: not known): a line that is always parsed (a `\u` escape,
+    /// see [`crate::plan::prefilter::must_parse`]; most such lines match nothing) is first
+    /// parsed with only those, and again with all of `fields` only when `keep` wants it.
     /// An input whose metadata `wants` refuses is not read at all (counted in
     /// [`ReadStats::inputs_skipped`]), unless the reading is strict (every line validated).
     pub fn scan_many(
         &self,
         prefilters: &[&Prefilter],
         fields: Option<&[String]>,
+        tested: Option<&[String]>,
         wants: &dyn Fn(&Meta) -> bool,
         keep: &(dyn Fn(&Arc<Event>, u64) -> u64 + Sync),
         sink: &mut dyn FnMut(Arc<Event>, u64) -> Result<(), Diag>,
@@ -208,7 +213,7 @@ impl Dataset {
         for input in read {
             let meta = Arc::new(input.meta.clone());
             let rule = self.time_rule(&meta);
-            let project = fields.map(|names| {
+            let projection = |names: &[String]| {
                 let mut p = Projection::new(names.iter().map(String::as_str));
                 // `_time` comes from the document too.
                 match &rule {
@@ -216,7 +221,11 @@ impl Dataset {
                     None => DEFAULT_TIME_KEYS.iter().for_each(|k| p.add(k.to_string())),
                 }
                 p
-            });
+            };
+            let project = fields.map(projection);
+            let test_project = tested
+                .map(projection)
+                .filter(|t| project.as_ref().is_some_and(|p| t.len() < p.len()));
             let origin: Arc<str> = match &input.path {
                 InputPath::File(p) => Arc::from(p.display().to_string()),
                 InputPath::Stdin => Arc::from("-"),
@@ -230,6 +239,7 @@ impl Dataset {
                     meta,
                     rule: rule.as_ref(),
                     project: project.as_ref(),
+                    test_project: test_project.as_ref(),
                     // With a projection, `_raw` is kept only when the plan reads it.
                     keep_raw: fields.is_none_or(|f| f.iter().any(|n| n == "_raw")),
                     keep,
@@ -339,6 +349,8 @@ struct Parse<'a> {
     rule: Option<&'a TimeRule>,
     /// Parse only these top-level keys (all when `None`).
     project: Option<&'a Projection>,
+    /// Fewer keys: those `keep` reads (see [`Dataset::scan_many`]'s `tested`).
+    test_project: Option<&'a Projection>,
     /// Keep the event text as `_raw` (else it is left empty: nothing reads it).
     keep_raw: bool,
     /// Which consumers want an event, given the mask of the prefilters its line met.
@@ -383,6 +395,22 @@ impl Parse<'_> {
         if line.iter().all(u8::is_ascii_whitespace) {
             return Outcome::Blank;
         }
+        // A line that was not filtered (the prefilters give every bit only to a line that
+        // must be parsed) is first tested on the fields `keep` reads, then parsed whole if
+        // it is wanted; the mask is the test's (those fields hold the same in both).
+        let mut wanted = None;
+        if let Some(t) = self.test_project
+            && passed == crate::plan::prefilter::ALL
+            && !self.prefilters.is_empty()
+            && let Some(doc) = t.scan(line)
+        {
+            let raw = self.raw(|| String::from_utf8_lossy(line).into_owned());
+            match self.event(Json::Object(doc), raw, n, passed, None) {
+                Outcome::Event(ev, 0) => return Outcome::Event(ev, 0),
+                Outcome::Event(_, mask) => wanted = Some(mask),
+                other => return other,
+            }
+        }
         // The projection's scanner validates the UTF-8 of what it reads (every non-ASCII byte
         // of a valid JSON line is in a string): a line it accepts needs no check of its own.
         if let Some(p) = self.project
@@ -395,7 +423,7 @@ impl Parse<'_> {
                     str::to_string,
                 )
             });
-            return self.event(Json::Object(doc), raw, n, passed);
+            return self.event(Json::Object(doc), raw, n, passed, wanted);
         }
         let text = match std::str::from_utf8(line) {
             Ok(text) => text,
@@ -409,7 +437,7 @@ impl Parse<'_> {
         match parsed {
             Ok(Some(doc)) => {
                 let raw = self.raw(|| text.to_string());
-                self.event(doc, raw, n, passed)
+                self.event(doc, raw, n, passed, wanted)
             }
             Ok(None) => Outcome::Malformed(n, "not a JSON object".to_string()),
             Err(e) => Outcome::Malformed(n, format!("malformed JSON: {e}")),
@@ -421,7 +449,16 @@ impl Parse<'_> {
         if self.keep_raw { text() } else { String::new() }
     }
 
-    fn event(&self, doc: Json, raw: String, line: usize, passed: u64) -> Outcome {
+    /// The event of a parsed line, with the mask of the consumers that want it: `wanted`, or
+    /// what `keep` answers.
+    fn event(
+        &self,
+        doc: Json,
+        raw: String,
+        line: usize,
+        passed: u64,
+        wanted: Option<u64>,
+    ) -> Outcome {
         let time = match self.rule {
             Some(r) => event_time(r, &doc),
             None => default_time(&doc),
@@ -434,7 +471,7 @@ impl Parse<'_> {
             origin: self.origin.clone(),
             line,
         });
-        let mask = (self.keep)(&ev, passed);
+        let mask = wanted.unwrap_or_else(|| (self.keep)(&ev, passed));
         Outcome::Event(ev, mask)
     }
 }
@@ -1068,6 +1105,82 @@ mod tests {
             Ok(())
         });
         (got, r)
+    }
+
+    /// A line that must be parsed (a `\u` escape) is first parsed with only the fields the
+    /// test reads, and whole only when the test wants it; filtered lines are parsed whole at
+    /// once. Worked by hand: line 1 holds `send` (parsed whole, tested once), line 2 spells it
+    /// with an escape and is wanted (tested on `Operation` alone, then parsed whole, not
+    /// tested again), line 3 has an escape and is not wanted (tested only), line 4 has no
+    /// `send` (not parsed).
+    #[test]
+    fn escaped_lines_are_tested_on_few_fields_then_parsed_whole() {
+        let text = concat!(
+            r#"{"Operation":"Send","Subject":"a","Big":{"x":1}}"#,
+            "\n",
+            r#"{"Operation":"Sen\u0064","Subject":"b","Big":[1]}"#,
+            "\n",
+            r#"{"Operation":"Other\u0021","Subject":"c"}"#,
+            "\n",
+            r#"{"Operation":"Receive","Subject":"d"}"#,
+            "\n",
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.json");
+        std::fs::write(&p, text).unwrap();
+        let ds = Dataset::new(
+            vec![Input {
+                path: InputPath::File(p),
+                meta: Meta::default(),
+            }],
+            ReadConfig::default(),
+        );
+        let query = crate::syntax::parse_query("Operation=Send").unwrap();
+        let crate::syntax::ast::Args::Search(Some(e)) = &query.commands[0].args else {
+            panic!("not a search");
+        };
+        let pred = crate::plan::search::compile(e, &mut |_| unreachable!()).unwrap();
+        let prefilter = Prefilter::from_pred(&pred);
+        let seen = std::sync::Mutex::new(Vec::new());
+        let keep = |e: &Arc<Event>, _: u64| {
+            let keys: Vec<String> = e.doc.as_object().unwrap().keys().cloned().collect();
+            seen.lock().unwrap().push((e.line, keys));
+            u64::from(e.doc["Operation"] == "Send")
+        };
+        let mut got = Vec::new();
+        let fields = ["Operation".to_string(), "Subject".to_string()];
+        let stats = ds
+            .scan_many(
+                &[&prefilter],
+                Some(&fields),
+                Some(&fields[..1]),
+                &|_| true,
+                &keep,
+                &mut |e, mask| {
+                    got.push((e.line, e.doc.to_string(), mask));
+                    Ok(())
+                },
+            )
+            .unwrap();
+        let mut seen = seen.into_inner().unwrap();
+        seen.sort();
+        let keys = |k: &[&str]| k.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            seen,
+            [
+                (1, keys(&["Operation", "Subject"])),
+                (2, keys(&["Operation"])),
+                (3, keys(&["Operation"])),
+            ]
+        );
+        assert_eq!(
+            got,
+            [
+                (1, r#"{"Operation":"Send","Subject":"a"}"#.to_string(), 1),
+                (2, r#"{"Operation":"Send","Subject":"b"}"#.to_string(), 1),
+            ]
+        );
+        assert_eq!((stats.read, stats.skipped), (4, 1));
     }
 
     /// The line numbers of the reported problems (`…/x.json:LINE: message`), in order.

@@ -182,9 +182,12 @@ fn run_plan(plan: &Plan, ctx: &ExecCtx, top: bool) -> Result<Vec<Record>, Diag> 
             };
             let filters: Vec<&crate::plan::prefilter::Prefilter> = prefilter.iter().collect();
             let wants = |m: &crate::event::Meta| reads_input(ctx, &[pred], m);
+            let mut tested = Vec::new();
+            let tested = pred.fields(&mut tested).then_some(tested);
             let stats = ctx.data.scan_many(
                 &filters,
                 fields.as_deref(),
+                tested.as_deref(),
                 &wants,
                 &keep,
                 &mut |event, _| {
@@ -407,9 +410,16 @@ fn run_group<'a>(
     let started: Vec<&crate::plan::search::Pred> =
         preds.iter().flatten().map(|p| p.get()).collect();
     let wants = |m: &crate::event::Meta| reads_input(ctx, &started, m);
+    // What `keep` reads: the fields of every predicate.
+    let mut tested = Vec::new();
+    let tested = started
+        .iter()
+        .all(|p| p.fields(&mut tested))
+        .then_some(tested);
     let stats = ctx.data.scan_many(
         &filter_refs,
         fields.as_deref(),
+        tested.as_deref(),
         &wants,
         &keep,
         &mut |event, mask| {
