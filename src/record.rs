@@ -142,10 +142,15 @@ impl Record {
 
     /// Set a field; setting null removes it.
     pub fn set(&mut self, name: &str, v: Value) {
-        if let Some(slot) = self.fields.get_mut(name) {
-            *slot = v;
-        } else if !(v.is_null() && self.event.is_none()) {
-            self.fields.insert(name.to_string(), v);
+        use indexmap::map::{RawEntryApiV1, raw_entry_v1::RawEntryMut};
+        // The name is hashed once, whether it is there or not.
+        match self.fields.raw_entry_mut_v1().from_key(name) {
+            RawEntryMut::Occupied(mut slot) => *slot.get_mut() = v,
+            RawEntryMut::Vacant(slot) => {
+                if !(v.is_null() && self.event.is_none()) {
+                    slot.insert(name.to_string(), v);
+                }
+            }
         }
     }
 

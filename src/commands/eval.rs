@@ -103,6 +103,9 @@ impl Step for Eval {
 impl Operator for &Eval {
     fn push(&mut self, mut batch: Vec<Record>, ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
         for rec in &mut batch {
+            // Room for every assignment at once, rather than the map growing (and rehashing)
+            // as they come.
+            rec.fields.reserve(self.assigns.len());
             for (target, e) in &self.assigns {
                 let v = match e.eval(rec, &ctx.eval) {
                     Value::Bool(_) => Value::Null,
