@@ -427,6 +427,18 @@ impl CExpr {
             },
             CExpr::Binary(op, l, r) => self.binary(*op, l, r, rec, ctx),
             CExpr::In(x, list, negated) => {
+                // A field holding one text (`Operation IN ("Send", "SendAs")`): compared with
+                // the literals where both stand, the value not copied.
+                if let CExpr::Field(f) = &**x
+                    && let Some(s) = rec.str_of(f)
+                {
+                    let num = crate::value::parse_number(s);
+                    let found = list.iter().any(|item| match item {
+                        CExpr::Lit(w) => w.values().iter().any(|y| equal_text(s, num, y)),
+                        _ => any_pair(&Value::Str(s.to_string()), &item.eval(rec, ctx), equal),
+                    });
+                    return Value::Bool(found != *negated);
+                }
                 let v = x.eval(rec, ctx);
                 if v.is_null() {
                     return Value::Null;
@@ -573,6 +585,14 @@ pub fn equal(a: &Value, b: &Value) -> bool {
     }
 }
 
+/// [`equal`] of the text `s` (whose number, if it reads as one, is `num`) and `b`.
+fn equal_text(s: &str, num: Option<f64>, b: &Value) -> bool {
+    match (num, b.as_number()) {
+        (Some(x), Some(y)) => x == y,
+        _ => b.text().is_some_and(|t| t == s),
+    }
+}
+
 fn order(a: &Value, b: &Value) -> Option<Ordering> {
     match (a.as_number(), b.as_number()) {
         (Some(x), Some(y)) => x.partial_cmp(&y),
@@ -703,6 +723,73 @@ mod tests {
         assert!(t("", ""));
         assert!(equal(&Value::Str("2".into()), &Value::Num(2.0)));
         assert!(!equal(&Value::Str("x".into()), &Value::Num(2.0)));
+    }
+
+    /// `IN` on a field holding one text compares it where it stands; worked by hand with eval
+    /// equality (exact text, or numbers written two ways; never case-insensitive), on texts
+    /// and, through the copying path, a number and a missing field (null).
+    #[test]
+    fn in_lists_on_text_fields() {
+        let xs = [
+            Value::str("Send"),
+            Value::str("1.0"),
+            Value::str("send"),
+            Value::str("True"),
+            Value::Num(1.0),
+            Value::Null,
+        ];
+        let cases = [
+            (
+                "x IN (\"Send\", \"SendAs\")",
+                ["true", "false", "false", "false", "false", "null"],
+            ),
+            (
+                "x IN (1, \"a\")",
+                ["false", "true", "false", "false", "true", "null"],
+            ),
+            (
+                "x NOT IN (\"send\")",
+                ["true", "true", "false", "true", "true", "null"],
+            ),
+            (
+                "x IN (true())",
+                ["false", "false", "false", "true", "false", "null"],
+            ),
+            (
+                "x IN (y, \"q\")",
+                ["true", "false", "false", "false", "false", "null"],
+            ),
+        ];
+        let ctx = EvalCtx::default();
+        for (text, want) in cases {
+            let e = compile(&crate::syntax::parser::parse_expr(text, 0).unwrap()).unwrap();
+            for (x, want) in xs.iter().zip(want) {
+                let mut rec = Record::default();
+                rec.set("x", x.clone());
+                rec.set("y", Value::str("Send"));
+                let got = e.eval(&rec, &ctx);
+                let shown = got
+                    .to_text()
+                    .unwrap_or_else(|| "null".into())
+                    .to_lowercase();
+                assert_eq!(shown, want, "{text} with x = {x:?}");
+            }
+        }
+        for a in ["Send", "1.0", "1", "", "True", "x"] {
+            for b in [
+                Value::str("1"),
+                Value::Num(1.0),
+                Value::Bool(true),
+                Value::str("Send"),
+            ] {
+                let num = crate::value::parse_number(a);
+                assert_eq!(
+                    equal_text(a, num, &b),
+                    equal(&Value::str(a), &b),
+                    "{a} {b:?}"
+                );
+            }
+        }
     }
 
     /// `if`, `case` and `coalesce` evaluate their arguments only as far as needed; the answers
