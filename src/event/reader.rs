@@ -1080,11 +1080,9 @@ mod tests {
         read_with(text, strict, None)
     }
 
-    fn read_with(
-        text: &str,
-        strict: bool,
-        max_line: Option<usize>,
-    ) -> (Vec<Arc<Event>>, Result<ReadStats, Diag>) {
+    /// A dataset of one file holding `text` (the directory lives as long as the dataset is
+    /// read).
+    fn dataset(text: &str, cfg: ReadConfig) -> (tempfile::TempDir, Dataset) {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("x.json");
         std::fs::write(&p, text).unwrap();
@@ -1093,12 +1091,22 @@ mod tests {
                 path: InputPath::File(p),
                 meta: Meta::default(),
             }],
-            ReadConfig {
-                strict,
-                max_line,
-                ..ReadConfig::default()
-            },
+            cfg,
         );
+        (dir, ds)
+    }
+
+    fn read_with(
+        text: &str,
+        strict: bool,
+        max_line: Option<usize>,
+    ) -> (Vec<Arc<Event>>, Result<ReadStats, Diag>) {
+        let cfg = ReadConfig {
+            strict,
+            max_line,
+            ..ReadConfig::default()
+        };
+        let (_dir, ds) = dataset(text, cfg);
         let mut got = Vec::new();
         let r = ds.for_each(&mut |e| {
             got.push(e);
@@ -1125,22 +1133,8 @@ mod tests {
             r#"{"Operation":"Receive","Subject":"d"}"#,
             "\n",
         );
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("x.json");
-        std::fs::write(&p, text).unwrap();
-        let ds = Dataset::new(
-            vec![Input {
-                path: InputPath::File(p),
-                meta: Meta::default(),
-            }],
-            ReadConfig::default(),
-        );
-        let query = crate::syntax::parse_query("Operation=Send").unwrap();
-        let crate::syntax::ast::Args::Search(Some(e)) = &query.commands[0].args else {
-            panic!("not a search");
-        };
-        let pred = crate::plan::search::compile(e, &mut |_| unreachable!()).unwrap();
-        let prefilter = Prefilter::from_pred(&pred);
+        let (_dir, ds) = dataset(text, ReadConfig::default());
+        let prefilter = Prefilter::from_pred(&crate::plan::search::tests::pred("Operation=Send"));
         let seen = std::sync::Mutex::new(Vec::new());
         let keep = |e: &Arc<Event>, _: u64| {
             let keys: Vec<String> = e.doc.as_object().unwrap().keys().cloned().collect();

@@ -602,15 +602,9 @@ pub fn lower_into(line: &[u8], out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::syntax::ast::Args;
 
     fn pf(q: &str) -> Prefilter {
-        let query = crate::syntax::parse_query(q).unwrap();
-        let Args::Search(Some(e)) = &query.commands[0].args else {
-            return Prefilter::default();
-        };
-        let pred = crate::plan::search::compile(e, &mut |_| unreachable!()).unwrap();
-        Prefilter::from_pred(&pred)
+        Prefilter::from_pred(&crate::plan::search::tests::pred(q))
     }
 
     /// Worked by hand from `common`: in `searchexported` the three bytes starting at `x`

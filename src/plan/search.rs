@@ -523,13 +523,14 @@ fn compare_op(op: CmpOp, v: &Value, rhs: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::event::{Event, Meta};
     use crate::syntax::ast::Args;
     use std::sync::Arc;
 
-    fn pred(q: &str) -> Pred {
+    /// The predicate of a query that is one search (for tests across the crate).
+    pub(crate) fn pred(q: &str) -> Pred {
         let query = crate::syntax::parse_query(q).unwrap();
         let Args::Search(Some(e)) = &query.commands[0].args else {
             panic!("not a search: {q}");
