@@ -395,9 +395,10 @@ impl Parse<'_> {
         if line.iter().all(u8::is_ascii_whitespace) {
             return Outcome::Blank;
         }
-        // A line that was not filtered (the prefilters give every bit only to a line that
-        // must be parsed) is first tested on the fields `keep` reads, then parsed whole if
-        // it is wanted; the mask is the test's (those fields hold the same in both).
+        // A line that was not filtered (every bit: a line that must be parsed — or, with 64
+        // prefilters or more, one that met them all, which only costs a second parse) is
+        // first tested on the fields `keep` reads, then parsed whole if it is wanted; the
+        // mask is the test's (those fields hold the same in both documents).
         let mut wanted = None;
         if let Some(t) = self.test_project
             && passed == crate::plan::prefilter::ALL
