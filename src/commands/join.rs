@@ -206,12 +206,13 @@ impl Step for Join {
                 }
             }
         }
-        let mut index: HashMap<Vec<String>, Vec<usize>> = HashMap::new();
+        let mut index = Index::default();
         if !self.fields.is_empty() {
             let refs: Vec<FieldRef> = self.fields.iter().map(|f| FieldRef::new(f)).collect();
+            let mut k = String::new();
             for (i, r) in rows.iter().enumerate() {
-                if let Some(k) = key(&refs, r) {
-                    index.entry(k).or_default().push(i);
+                if key(&refs, r, &mut k) {
+                    index.entry(k.clone()).or_default().push(i);
                 }
             }
         }
@@ -225,19 +226,37 @@ impl Step for Join {
     }
 }
 
-fn key(refs: &[FieldRef], r: &Record) -> Option<Vec<String>> {
-    refs.iter()
-        .map(|f| match r.get(f) {
-            Value::Null => None,
-            v => Some(
-                v.values()
-                    .iter()
-                    .filter_map(Value::to_text)
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            ),
-        })
-        .collect()
+/// The subsearch rows by join key (see [`key`]).
+type Index = HashMap<String, Vec<usize>, foldhash::fast::RandomState>;
+
+/// The join key of `r` into `out`: each field's text (a multivalue's values joined by a
+/// newline), each after its length in bytes and a colon, so that two records have the same key
+/// exactly when every field has the same text. `false` when a field is null. A field holding
+/// one text is read where it stands.
+fn key(refs: &[FieldRef], r: &Record, out: &mut String) -> bool {
+    use std::fmt::Write;
+    out.clear();
+    for f in refs {
+        let owned;
+        let text = match r.str_of(f) {
+            Some(s) => s,
+            None => match r.get(f) {
+                Value::Null => return false,
+                v => {
+                    owned = v
+                        .values()
+                        .iter()
+                        .filter_map(Value::to_text)
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                    owned.as_str()
+                }
+            },
+        };
+        let _ = write!(out, "{}:", text.len());
+        out.push_str(text);
+    }
+    true
 }
 
 struct JoinOp<'a> {
@@ -245,15 +264,17 @@ struct JoinOp<'a> {
     refs: Vec<FieldRef>,
     rows: Vec<Record>,
     sub_fields: Vec<String>,
-    index: HashMap<Vec<String>, Vec<usize>>,
+    index: Index,
 }
 
 impl JoinOp<'_> {
     fn matches(&self, rec: &Record) -> Vec<usize> {
+        let mut k = String::new();
         if !self.refs.is_empty() {
-            return key(&self.refs, rec)
-                .and_then(|k| self.index.get(&k).cloned())
-                .unwrap_or_default();
+            if !key(&self.refs, rec, &mut k) {
+                return Vec::new();
+            }
+            return self.index.get(k.as_str()).cloned().unwrap_or_default();
         }
         // No field list: every field both sides have must be equal.
         let common: Vec<FieldRef> = self
@@ -265,15 +286,15 @@ impl JoinOp<'_> {
         if common.is_empty() {
             return Vec::new();
         }
-        let Some(k) = key(&common, rec) else {
+        if !key(&common, rec, &mut k) {
             return Vec::new();
-        };
+        }
+        let mut rk = String::new();
         (0..self.rows.len())
             .filter(|i| {
                 self.rows
                     .get(*i)
-                    .and_then(|r| key(&common, r))
-                    .is_some_and(|rk| rk == k)
+                    .is_some_and(|r| key(&common, r, &mut rk) && rk == k)
             })
             .collect()
     }
