@@ -209,7 +209,7 @@ impl Step for Join {
         let mut index = Index::default();
         if !self.fields.is_empty() {
             let refs: Vec<FieldRef> = self.fields.iter().map(|f| FieldRef::new(f)).collect();
-            let mut k = String::new();
+            let mut k = Vec::new();
             for (i, r) in rows.iter().enumerate() {
                 if key(&refs, r, &mut k) {
                     index.entry(k.clone()).or_default().push(i);
@@ -227,14 +227,13 @@ impl Step for Join {
 }
 
 /// The subsearch rows by join key (see [`key`]).
-type Index = HashMap<String, Vec<usize>, foldhash::fast::RandomState>;
+type Index = HashMap<Vec<u8>, Vec<usize>, foldhash::fast::RandomState>;
 
 /// The join key of `r` into `out`: each field's text (a multivalue's values joined by a
-/// newline), each after its length in bytes and a colon, so that two records have the same key
-/// exactly when every field has the same text. `false` when a field is null. A field holding
-/// one text is read where it stands.
-fn key(refs: &[FieldRef], r: &Record, out: &mut String) -> bool {
-    use std::fmt::Write;
+/// newline), each after its length in bytes (eight bytes), so that two records have the same
+/// key exactly when every field has the same text. `false` when a field is null. A field
+/// holding one text is read where it stands.
+fn key(refs: &[FieldRef], r: &Record, out: &mut Vec<u8>) -> bool {
     out.clear();
     for f in refs {
         let owned;
@@ -253,8 +252,8 @@ fn key(refs: &[FieldRef], r: &Record, out: &mut String) -> bool {
                 }
             },
         };
-        let _ = write!(out, "{}:", text.len());
-        out.push_str(text);
+        out.extend_from_slice(&(text.len() as u64).to_le_bytes());
+        out.extend_from_slice(text.as_bytes());
     }
     true
 }
@@ -269,12 +268,12 @@ struct JoinOp<'a> {
 
 impl JoinOp<'_> {
     fn matches(&self, rec: &Record) -> Vec<usize> {
-        let mut k = String::new();
+        let mut k = Vec::new();
         if !self.refs.is_empty() {
             if !key(&self.refs, rec, &mut k) {
                 return Vec::new();
             }
-            return self.index.get(k.as_str()).cloned().unwrap_or_default();
+            return self.index.get(&k).cloned().unwrap_or_default();
         }
         // No field list: every field both sides have must be equal.
         let common: Vec<FieldRef> = self
@@ -289,7 +288,7 @@ impl JoinOp<'_> {
         if !key(&common, rec, &mut k) {
             return Vec::new();
         }
-        let mut rk = String::new();
+        let mut rk = Vec::new();
         (0..self.rows.len())
             .filter(|i| {
                 self.rows
