@@ -1006,6 +1006,72 @@ fn parse_epoch_number(text: &str) -> Option<f64> {
     (secs.is_finite() && secs.abs() <= MAX_EPOCH as f64).then_some(secs)
 }
 
+/// The most common event time, `YYYY-MM-DDThh:mm:ss` with an optional `.` and one to nine
+/// digits and an optional `Z`, in UTC or a fixed-offset zone, read byte by byte: what
+/// [`parse_iso`] answers (`common_iso_times_read_as_the_general_parser_reads_them`), at a
+/// fraction of its cost (its cursor re-slices the text for every character; time parsing was
+/// 3 % of the send/hard-delete join). `None`: not in this form, or not valid — ask the
+/// general parser, which also words nothing differently.
+fn parse_iso_common(text: &str, zone: &Zone) -> Option<f64> {
+    let (head, rest) = text.as_bytes().split_first_chunk::<19>()?;
+    let [
+        y1,
+        y2,
+        y3,
+        y4,
+        b'-',
+        mo1,
+        mo2,
+        b'-',
+        d1,
+        d2,
+        b'T',
+        h1,
+        h2,
+        b':',
+        mi1,
+        mi2,
+        b':',
+        s1,
+        s2,
+    ] = *head
+    else {
+        return None;
+    };
+    let num = |digits: &[u8]| -> Option<u32> {
+        digits.iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    let (year, month, day) = (num(&[y1, y2, y3, y4])?, num(&[mo1, mo2])?, num(&[d1, d2])?);
+    let (hour, minute, second) = (num(&[h1, h2])?, num(&[mi1, mi2])?, num(&[s1, s2])?);
+    if hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let (mut nanos, mut rest) = (0u32, rest);
+    if let Some((b'.', after)) = rest.split_first() {
+        let count = after.iter().take_while(|c| c.is_ascii_digit()).count();
+        let digits = after.get(..count)?;
+        if !(1..=9).contains(&count) {
+            return None;
+        }
+        nanos = num(digits)? * 10u32.checked_pow(u32::try_from(9 - count).ok()?)?;
+        rest = after.get(count..)?;
+    }
+    let offset = match (rest, zone) {
+        (b"Z", _) | (b"", Zone::Utc) => 0,
+        (b"", Zone::Fixed(fixed)) => i64::from(fixed.local_minus_utc()),
+        _ => return None,
+    };
+    let midnight = NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)?
+        .and_hms_opt(0, 0, 0)?
+        .and_utc()
+        .timestamp();
+    let time_of_day = i64::from(hour * 3600 + minute * 60 + second);
+    let secs = midnight.checked_add(time_of_day)?.checked_sub(offset)?;
+    Some(to_f64(in_range(secs)?, nanos))
+}
+
 /// ISO 8601 / RFC 3339 forms: `YYYY-MM-DD` (or `/`), then optionally `T` or spaces, `hh:mm`,
 /// `:ss`, `.fraction` or `,fraction`, and a zone (`Z`, `±hh[:mm]`, `UTC`, `GMT`), possibly after
 /// spaces. The whole text must be consumed.
@@ -1087,6 +1153,12 @@ const MAIL_FORMATS: [&str; 4] = [
 /// 19-digit numbers as micro- and nanoseconds. Surrounding whitespace is ignored; any other
 /// unread text makes the result `None`.
 pub fn parse_timestamp(text: &str, zone: &Zone) -> Option<f64> {
+    let text = text.trim();
+    parse_iso_common(text, zone).or_else(|| parse_timestamp_general(text, zone))
+}
+
+/// [`parse_timestamp`] without the fast path for the common ISO form.
+fn parse_timestamp_general(text: &str, zone: &Zone) -> Option<f64> {
     let text = text.trim();
     if let Some(secs) = parse_epoch_number(text) {
         return Some(secs);
@@ -1250,6 +1322,89 @@ pub fn relative_time(epoch: f64, spec: &str, zone: &Zone) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The byte-by-byte reading of the common ISO form gives what the general parser gives,
+    /// on texts varied position by position (digits out of range, Feb 29 of leap and other
+    /// years, second 60, fractions of 0 to 12 digits, `Z`, offsets, lower-case `t`, spaces)
+    /// in four zones; and, worked by hand, 2025-03-01T00:38:13 is 1,740,789,493 s after the
+    /// epoch (20,148 days × 86,400 + 38 × 60 + 13), two hours less in UTC+2.
+    #[test]
+    fn common_iso_times_read_as_the_general_parser_reads_them() {
+        let zones = [
+            Zone::Utc,
+            fixed_zone(7200).unwrap(),
+            fixed_zone(-3600).unwrap(),
+            Zone::Named(chrono_tz::Europe::Paris),
+        ];
+        let dates = [
+            "2025-03-01",
+            "2024-02-29",
+            "2023-02-29",
+            "2025-13-01",
+            "2025-00-10",
+            "1969-12-31",
+            "9999-12-31",
+            "2025-04-31",
+            "2025-1-01",
+            "20x5-03-01",
+        ];
+        let times = [
+            "T00:38:13",
+            "T23:59:60",
+            "T24:00:00",
+            "T12:60:00",
+            "t10:00:00",
+            " 10:00:00",
+            "T10:00",
+            "T1:00:00",
+        ];
+        let tails = [
+            "",
+            "Z",
+            ".5",
+            ".123456789Z",
+            ".1234567891",
+            ".",
+            ".5z",
+            "+01:00",
+            " UTC",
+            "ZZ",
+            ",5",
+        ];
+        let mut answered = 0;
+        for d in dates {
+            for t in times {
+                for tail in tails {
+                    let text = format!("{d}{t}{tail}");
+                    for z in &zones {
+                        if let Some(fast) = parse_iso_common(&text, z) {
+                            answered += 1;
+                            assert_eq!(Some(fast), parse_iso(&text, z), "{text} in {z:?}");
+                        }
+                        assert_eq!(
+                            parse_timestamp(&text, z),
+                            parse_timestamp_general(&text, z),
+                            "{text} in {z:?}"
+                        );
+                    }
+                }
+            }
+        }
+        assert!(
+            answered >= 80,
+            "the fast path answered {answered} times: a weak test"
+        );
+        let utc = parse_iso_common("2025-03-01T00:38:13", &Zone::Utc);
+        assert_eq!(utc, Some(1_740_789_493.0));
+        assert_eq!(
+            parse_iso_common("2025-03-01T00:38:13.5Z", &zones[1]),
+            Some(1_740_789_493.5)
+        );
+        assert_eq!(
+            parse_iso_common("2025-03-01T00:38:13", &zones[1]),
+            Some(1_740_789_493.0 - 7200.0)
+        );
+    }
 
     fn la() -> Zone {
         Zone::Named(chrono_tz::America::Los_Angeles)
