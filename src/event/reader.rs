@@ -988,6 +988,14 @@ fn line_of(text: &str, offset: usize) -> usize {
 }
 
 fn event_time(rule: &TimeRule, doc: &Json) -> Option<f64> {
+    // The usual case, one key holding a text: read where it stands (what the copies below
+    // give for it).
+    if let Some(text) = rule.path.lookup_str(doc) {
+        return match &rule.format {
+            Some(fmt) => time::strptime(text, fmt, &rule.zone),
+            None => time::parse_timestamp(text, &rule.zone),
+        };
+    }
     let v = rule.path.lookup(doc);
     let first = v.values().first()?.clone();
     if let Some(fmt) = &rule.format {
@@ -1176,6 +1184,36 @@ mod tests {
             ]
         );
         assert_eq!((stats.read, stats.skipped), (4, 1));
+    }
+
+    /// An event's time by the sourcetype's rule, worked by hand (2025-03-01 00:38:13 UTC is
+    /// 1,740,789,493): a text in the rule's strptime format, an ISO text without a format, a
+    /// text in a nested field, an epoch number in milliseconds; a text the format does not
+    /// read has no time.
+    #[test]
+    fn event_times_by_the_sourcetype_rule() {
+        let rule = |field: &str, format: Option<&str>| TimeRule {
+            path: FieldPath::new(field),
+            format: format.map(str::to_string),
+            zone: Zone::Utc,
+        };
+        let doc: Json = serde_json::from_str(
+            r#"{"t":"01/03/2025 00:38:13","iso":"2025-03-01T00:38:13Z","n":{"t":"2025-03-01T00:38:13"},"ms":1740789493000}"#,
+        )
+        .unwrap();
+        let t = 1_740_789_493.0;
+        assert_eq!(
+            event_time(&rule("t", Some("%d/%m/%Y %H:%M:%S")), &doc),
+            Some(t)
+        );
+        assert_eq!(event_time(&rule("iso", None), &doc), Some(t));
+        assert_eq!(event_time(&rule("n.t", None), &doc), Some(t));
+        assert_eq!(event_time(&rule("ms", None), &doc), Some(t));
+        assert_eq!(
+            event_time(&rule("iso", Some("%d/%m/%Y %H:%M:%S")), &doc),
+            None
+        );
+        assert_eq!(event_time(&rule("missing", None), &doc), None);
     }
 
     /// The line numbers of the reported problems (`…/x.json:LINE: message`), in order.
