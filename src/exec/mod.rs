@@ -182,8 +182,7 @@ fn run_plan(plan: &Plan, ctx: &ExecCtx, top: bool) -> Result<Vec<Record>, Diag> 
             };
             let filters: Vec<&crate::plan::prefilter::Prefilter> = prefilter.iter().collect();
             let wants = |m: &crate::event::Meta| reads_input(ctx, &[pred], m);
-            let mut tested = Vec::new();
-            let tested = pred.fields(&mut tested).then_some(tested);
+            let tested = tested_fields(&[pred]);
             let stats = ctx.data.scan_many(
                 &filters,
                 fields.as_deref(),
@@ -226,6 +225,12 @@ fn run_plan(plan: &Plan, ctx: &ExecCtx, top: bool) -> Result<Vec<Record>, Diag> 
         out.extend(push_through(&mut ops, i + 1, rows, ctx)?);
     }
     Ok(out)
+}
+
+/// The fields a pass's `keep` reads: those of every predicate (`None` when one cannot say).
+fn tested_fields(preds: &[&crate::plan::search::Pred]) -> Option<Vec<String>> {
+    let mut names = Vec::new();
+    preds.iter().all(|p| p.fields(&mut names)).then_some(names)
 }
 
 /// Does a pass for `preds` read an input with metadata `m`? Yes when one of them may want its
@@ -410,12 +415,7 @@ fn run_group<'a>(
     let started: Vec<&crate::plan::search::Pred> =
         preds.iter().flatten().map(|p| p.get()).collect();
     let wants = |m: &crate::event::Meta| reads_input(ctx, &started, m);
-    // What `keep` reads: the fields of every predicate.
-    let mut tested = Vec::new();
-    let tested = started
-        .iter()
-        .all(|p| p.fields(&mut tested))
-        .then_some(tested);
+    let tested = tested_fields(&started);
     let stats = ctx.data.scan_many(
         &filter_refs,
         fields.as_deref(),
