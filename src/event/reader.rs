@@ -240,6 +240,7 @@ impl Dataset {
                     rule: rule.as_ref(),
                     project: project.as_ref(),
                     test_project: test_project.as_ref(),
+                    test_reads_raw: tested.is_some_and(|t| t.iter().any(|n| n == "_raw")),
                     // With a projection, `_raw` is kept only when the plan reads it.
                     keep_raw: fields.is_none_or(|f| f.iter().any(|n| n == "_raw")),
                     keep,
@@ -351,6 +352,8 @@ struct Parse<'a> {
     project: Option<&'a Projection>,
     /// Fewer keys: those `keep` reads (see [`Dataset::scan_many`]'s `tested`).
     test_project: Option<&'a Projection>,
+    /// `keep` reads `_raw` (a search term).
+    test_reads_raw: bool,
     /// Keep the event text as `_raw` (else it is left empty: nothing reads it).
     keep_raw: bool,
     /// Which consumers want an event, given the mask of the prefilters its line met.
@@ -405,7 +408,12 @@ impl Parse<'_> {
             && !self.prefilters.is_empty()
             && let Some(doc) = t.scan(line)
         {
-            let raw = self.raw(|| String::from_utf8_lossy(line).into_owned());
+            // The test reads `_raw` only if a search term does (the tested fields say).
+            let raw = if self.test_reads_raw {
+                self.raw(|| line_text(line))
+            } else {
+                String::new()
+            };
             match self.event(Json::Object(doc), raw, n, passed, None) {
                 Outcome::Event(ev, 0) => return Outcome::Event(ev, 0),
                 Outcome::Event(_, mask) => wanted = Some(mask),
@@ -417,13 +425,7 @@ impl Parse<'_> {
         if let Some(p) = self.project
             && let Some(doc) = p.scan(line)
         {
-            // (valid UTF-8: std's fast check passes, the lossy form is never used)
-            let raw = self.raw(|| {
-                std::str::from_utf8(line).map_or_else(
-                    |_| String::from_utf8_lossy(line).into_owned(),
-                    str::to_string,
-                )
-            });
+            let raw = self.raw(|| line_text(line));
             return self.event(Json::Object(doc), raw, n, passed, wanted);
         }
         let text = match std::str::from_utf8(line) {
@@ -475,6 +477,15 @@ impl Parse<'_> {
         let mask = wanted.unwrap_or_else(|| (self.keep)(&ev, passed));
         Outcome::Event(ev, mask)
     }
+}
+
+/// The text of a line the projection's scanner accepted (valid UTF-8: std's fast check
+/// passes, the lossy form is never used).
+fn line_text(line: &[u8]) -> String {
+    std::str::from_utf8(line).map_or_else(
+        |_| String::from_utf8_lossy(line).into_owned(),
+        str::to_string,
+    )
 }
 
 thread_local! {
@@ -1184,6 +1195,44 @@ mod tests {
             ]
         );
         assert_eq!((stats.read, stats.skipped), (4, 1));
+
+        // With `_raw` read by the plan: the test's document carries the line only when the
+        // test itself reads `_raw`; the event handed on always does.
+        let fields = ["Operation".to_string(), "_raw".to_string()];
+        for (tested, test_raw) in [(&fields[..1], false), (&fields[1..], true)] {
+            let seen = std::sync::Mutex::new(Vec::new());
+            let keep = |e: &Arc<Event>, _: u64| {
+                seen.lock().unwrap().push((e.line, !e.raw.is_empty()));
+                u64::from(e.doc.get("Operation").is_none_or(|o| o == "Send"))
+            };
+            let mut got = Vec::new();
+            ds.scan_many(
+                &[&prefilter],
+                Some(&fields),
+                Some(tested),
+                &|_| true,
+                &keep,
+                &mut |e, _| {
+                    got.push((e.line, e.raw.is_empty()));
+                    Ok(())
+                },
+            )
+            .unwrap();
+            let mut seen = seen.into_inner().unwrap();
+            seen.sort();
+            // line 1 is tested whole (it met the prefilter), lines 2 and 3 on the test's fields
+            assert_eq!(
+                seen,
+                [(1, true), (2, test_raw), (3, test_raw)],
+                "{tested:?}"
+            );
+            let handed = if test_raw {
+                vec![(1, false), (2, false), (3, false)]
+            } else {
+                vec![(1, false), (2, false)]
+            };
+            assert_eq!(got, handed, "{tested:?}");
+        }
     }
 
     /// An event's time by the sourcetype's rule, worked by hand (2025-03-01 00:38:13 UTC is
