@@ -9,6 +9,10 @@ use crate::value::Value;
 use indexmap::IndexMap;
 use std::sync::Arc;
 
+/// The metadata fields an event has from its input (`source`, `sourcetype`, `host`, `index`),
+/// not from its document.
+pub const META_FIELDS: [&str; 4] = ["source", "sourcetype", "host", "index"];
+
 /// The fields of a record, in order. Hashed with foldhash rather than SipHash: field names
 /// are not attacker-chosen keys of a long-lived table, and every `eval`, `where` and `stats`
 /// reads them for each record.
@@ -204,7 +208,7 @@ impl Record {
     pub fn all_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self.visible().into_keys().collect();
         if self.event.is_some() {
-            for m in ["source", "sourcetype", "host", "index"] {
+            for m in META_FIELDS {
                 if !names.iter().any(|n| n == m) && !self.get_name(m).is_null() {
                     names.push(m.to_string());
                 }
@@ -224,7 +228,7 @@ impl Record {
         };
         match name {
             "_time" => e.time.is_some(),
-            "source" | "sourcetype" | "host" | "index" => {
+            _ if META_FIELDS.contains(&name) => {
                 path::has_leaf(&e.doc, name) || !self.get_name(name).is_null()
             }
             _ => path::has_leaf(&e.doc, name),

@@ -106,7 +106,7 @@ impl Operator for &Fields {
             .into_iter()
             .map(|rec| {
                 let mut visible = rec.visible();
-                for meta in ["source", "sourcetype", "host", "index"] {
+                for meta in crate::record::META_FIELDS {
                     if self.names.iter().any(|n| n == meta) && !visible.contains_key(meta) {
                         let v = rec.get_name(meta);
                         if !v.is_null() {

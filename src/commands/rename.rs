@@ -212,7 +212,7 @@ impl Operator for &Rename {
                 }
                 let names = rec.all_names();
                 let mut row = rec.visible();
-                for m in ["source", "sourcetype", "host", "index"] {
+                for m in crate::record::META_FIELDS {
                     if names.iter().any(|n| n == m) && !row.contains_key(m) {
                         row.insert(m.to_string(), rec.get_name(m));
                     }
@@ -234,7 +234,7 @@ impl Operator for &Rename {
                     row = rename_in_place(row, &renames);
                 }
                 if rec.event.is_some() {
-                    for m in ["source", "sourcetype", "host", "index"] {
+                    for m in crate::record::META_FIELDS {
                         if !self.pairs.iter().any(|(_, b)| b == m) {
                             row.shift_remove(m);
                         }

@@ -681,9 +681,6 @@ impl TransactionOp<'_> {
     }
 }
 
-/// Metadata fields, kept as metadata on a transaction when its members agree.
-const META: [&str; 4] = ["source", "sourcetype", "host", "index"];
-
 /// One result for a transaction.
 fn merge(recs: &[(f64, Record)], d: &Done, keepevicted: bool) -> (f64, Record) {
     // Oldest first (members were added newest first; equal times keep input order).
@@ -700,6 +697,8 @@ fn merge(recs: &[(f64, Record)], d: &Done, keepevicted: bool) -> (f64, Record) {
     let mut union: IndexMap<String, BTreeMap<String, Value>> = IndexMap::new();
     let mut raws: Vec<String> = Vec::new();
     let mut first_event: Option<&Arc<Event>> = None;
+    // The values of each metadata field (META_FIELDS), kept as metadata on the transaction
+    // when its members agree.
     let mut metas: [BTreeMap<String, Value>; 4] = Default::default();
     for (_, rec) in &members {
         if let Some(raw) = rec.get_name("_raw").to_text() {
@@ -707,7 +706,7 @@ fn merge(recs: &[(f64, Record)], d: &Done, keepevicted: bool) -> (f64, Record) {
         }
         if let Some(e) = &rec.event {
             first_event.get_or_insert(e);
-            for (slot, name) in metas.iter_mut().zip(META) {
+            for (slot, name) in metas.iter_mut().zip(crate::record::META_FIELDS) {
                 let v = rec.get_name(name);
                 for x in v.values() {
                     if let Some(t) = x.to_text() {
@@ -747,7 +746,7 @@ fn merge(recs: &[(f64, Record)], d: &Done, keepevicted: bool) -> (f64, Record) {
                 ..Meta::default()
             };
             let mut shown: Vec<(String, Value)> = Vec::new();
-            for (set, name) in metas.into_iter().zip(META) {
+            for (set, name) in metas.into_iter().zip(crate::record::META_FIELDS) {
                 let one = (set.len() == 1)
                     .then(|| set.keys().next().cloned())
                     .flatten();
