@@ -263,9 +263,21 @@ pub fn value_size(v: &Value) -> usize {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::event::Meta;
+
+    /// A record for an event with document `doc`, input metadata `meta` and time `time`.
+    pub(crate) fn event(doc: &str, meta: Meta, time: Option<f64>) -> Record {
+        Record::from_event(Arc::new(Event {
+            doc: serde_json::from_str(doc).unwrap(),
+            raw: doc.to_string(),
+            time,
+            meta: Arc::new(meta),
+            origin: Arc::from("t"),
+            line: 1,
+        }))
+    }
 
     /// `has_name` answers what `all_names` lists, worked out by hand: leaves under their
     /// Splunk names (a JSON null is a value, an empty array or object is none), `_time` from
@@ -275,17 +287,11 @@ mod tests {
     fn has_name_agrees_with_all_names() {
         let doc = r#"{"a":{"b":1},"tags":["x",{"y":null}],"Folder.Path":"p","_time":"t","n":null,"e":[],"o":{}}"#;
         let event = |time| {
-            Record::from_event(Arc::new(Event {
-                doc: serde_json::from_str(doc).unwrap(),
-                raw: doc.to_string(),
-                time,
-                meta: Arc::new(Meta {
-                    sourcetype: Some("st".into()),
-                    ..Meta::default()
-                }),
-                origin: Arc::from("t"),
-                line: 1,
-            }))
+            let meta = Meta {
+                sourcetype: Some("st".into()),
+                ..Meta::default()
+            };
+            event(doc, meta, time)
         };
         let mut rec = event(Some(1.0));
         rec.set("c", Value::Num(1.0));

@@ -525,9 +525,8 @@ fn compare_op(op: CmpOp, v: &Value, rhs: &str) -> bool {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::event::{Event, Meta};
+    use crate::event::Meta;
     use crate::syntax::ast::Args;
-    use std::sync::Arc;
 
     /// The predicate of a query that is one search (for tests across the crate).
     pub(crate) fn pred(q: &str) -> Pred {
@@ -539,14 +538,7 @@ pub(crate) mod tests {
     }
 
     fn event(doc: &str, meta: Meta) -> Record {
-        Record::from_event(Arc::new(Event {
-            doc: serde_json::from_str(doc).unwrap(),
-            raw: doc.to_string(),
-            time: Some(0.0),
-            meta: Arc::new(meta),
-            origin: Arc::from("t"),
-            line: 1,
-        }))
+        crate::record::tests::event(doc, meta, Some(0.0))
     }
 
     /// Comparisons read a one-text field where it stands (`Record::str_of`) and anything else
