@@ -90,6 +90,15 @@ impl Record {
         }
     }
 
+    /// A record for an event, with room for `n` fields written by commands (see
+    /// [`crate::plan::Plan::writes`]).
+    pub fn from_event_with(e: Arc<Event>, n: usize) -> Record {
+        Record {
+            event: Some(e),
+            fields: FieldMap::with_capacity_and_hasher(n, Default::default()),
+        }
+    }
+
     /// A plain row.
     pub fn from_row(fields: FieldMap) -> Record {
         Record {

@@ -198,6 +198,9 @@ impl Step for Bin {
     fn reads(&self) -> crate::plan::Reads {
         crate::plan::Reads::Fields(vec![self.field.name().to_string()])
     }
+    fn writes(&self) -> usize {
+        1
+    }
     fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
         Ok(Box::new(self))
     }

@@ -95,6 +95,9 @@ impl Step for Eval {
         }
         crate::plan::Reads::Fields(names)
     }
+    fn writes(&self) -> usize {
+        self.assigns.len()
+    }
     fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
         Ok(Box::new(self))
     }

@@ -176,6 +176,7 @@ fn run_plan(plan: &Plan, ctx: &ExecCtx, top: bool) -> Result<Vec<Record>, Diag> 
                 None
             };
             let eval = &ctx.eval;
+            let writes = plan.writes();
             // One prefilter: a line that fails it is not parsed at all.
             let keep = |e: &Arc<crate::event::Event>, _passed: u64| {
                 u64::from(pred.matches(&Record::from_event(e.clone()), eval))
@@ -190,7 +191,7 @@ fn run_plan(plan: &Plan, ctx: &ExecCtx, top: bool) -> Result<Vec<Record>, Diag> 
                 &wants,
                 &keep,
                 &mut |event, _| {
-                    batch.push(Record::from_event(event));
+                    batch.push(Record::from_event_with(event, writes));
                     if batch.len() >= BATCH {
                         let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
                         match push_through(&mut ops, 0, full, ctx) {
@@ -307,6 +308,8 @@ struct Lane<'a> {
     out: Vec<Record>,
     batch: Vec<Record>,
     error: Option<Diag>,
+    /// Room for the fields the plan's streaming steps write ([`Plan::writes`]).
+    writes: usize,
 }
 
 impl Lane<'_> {
@@ -350,6 +353,7 @@ fn run_group<'a>(
                     out: Vec::new(),
                     batch: Vec::new(),
                     error: None,
+                    writes: plan.writes(),
                 },
             ))
         })();
@@ -428,7 +432,8 @@ fn run_group<'a>(
                     continue;
                 }
                 if let Ok(lane) = lane {
-                    lane.batch.push(Record::from_event(event.clone()));
+                    lane.batch
+                        .push(Record::from_event_with(event.clone(), lane.writes));
                     if lane.batch.len() >= BATCH {
                         lane.flush(ctx);
                     }

@@ -90,6 +90,13 @@ pub trait Step: std::fmt::Debug + Send + Sync {
     fn reads(&self) -> Reads {
         Reads::All
     }
+    /// How many fields this step may write into each record it passes on, at most (`eval`:
+    /// one per assignment). Only a capacity hint: an event's record is created with room for
+    /// the fields its plan's streaming steps write, instead of growing (and rehashing) step by
+    /// step. Default: none.
+    fn writes(&self) -> usize {
+        0
+    }
     /// Create the runtime state.
     fn start(&self, ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag>;
 }
@@ -242,6 +249,20 @@ impl Plan {
         None
     }
 
+    /// Room for the fields the steps write into an event's record before the first command
+    /// that consumes the events (see [`Step::writes`]): the capacity an event's record is
+    /// created with.
+    pub fn writes(&self) -> usize {
+        let mut n = 0usize;
+        for s in &self.steps {
+            n = n.saturating_add(s.writes());
+            if matches!(s.reads(), Reads::Consumes(_)) {
+                break;
+            }
+        }
+        n
+    }
+
     /// How the plan's main search reads the data (`tripline explain --scan`): the literals a
     /// line must contain to be parsed at all, and the fields that are parsed. Subsearches are
     /// not filled in here, so a search with one shows what holds before they run.
@@ -312,5 +333,32 @@ impl Plan {
                 sub.explain_into(out, depth + 2);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(q: &str) -> Plan {
+        let query = crate::syntax::parse_query(q).unwrap();
+        lower(&query, q, &Env::default()).unwrap()
+    }
+
+    /// Worked by hand: each `eval` assignment and each `bin` writes one field into a record,
+    /// `where` none; the count stops at the first command that consumes the events (`stats`:
+    /// what comes after it works on new rows, not on the events' records).
+    #[test]
+    fn writes_counts_the_fields_streaming_steps_write() {
+        assert_eq!(plan("search a=1").writes(), 0);
+        assert_eq!(
+            plan("search a=1 | eval x=1, y=2 | where x=1 | eval z=3").writes(),
+            3
+        );
+        assert_eq!(
+            plan("search a=1 | bin _time span=1h | eval x=1 | stats count by x | eval w=1, v=2")
+                .writes(),
+            2
+        );
     }
 }
