@@ -126,6 +126,12 @@ struct Scan<'t> {
     mask: u64,
 }
 
+thread_local! {
+    /// The kept members of the line being scanned ([`Scan::object`]), reused from line to line.
+    static KEPT: std::cell::RefCell<Vec<(std::ops::Range<usize>, Json)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// Deeper nesting is left to serde_json, whose own limit (128) decides.
 const MAX_DEPTH: usize = 100;
 /// Longer numbers are read by serde_json (they may be out of range).
@@ -241,13 +247,37 @@ impl<'t> Scan<'t> {
         (self.b.get(self.i..end)? == w).then(|| self.i = end)
     }
 
-    /// The whole line as a projected object.
+    /// The whole line as a projected object. The kept members are gathered first and the
+    /// map is built once with room for exactly them: growing it member by member reallocated
+    /// and rehashed it three or four times per event (serde_json's map hashes with SipHash).
     fn object(mut self, p: &Projection) -> Option<serde_json::Map<String, Json>> {
-        let mut out = serde_json::Map::new();
+        KEPT.with(|kept| {
+            let mut kept = kept.borrow_mut();
+            kept.clear();
+            self.members(p, &mut kept)?;
+            let mut out = serde_json::Map::with_capacity(kept.len());
+            for (key, v) in kept.drain(..) {
+                let key = std::str::from_utf8(self.b.get(key)?).ok()?;
+                // A repeated key keeps its first position and its last value.
+                out.insert(key.to_string(), v);
+            }
+            Some(out)
+        })
+    }
+
+    /// The members of the object at the cursor, the wanted ones (key position, value) into
+    /// `kept`; `Some` when the line is exactly the object.
+    fn members(
+        &mut self,
+        p: &Projection,
+        kept: &mut Vec<(std::ops::Range<usize>, Json)>,
+    ) -> Option<()> {
         self.ws();
         let mut more = self.open(b'{', b'}')?;
         while more {
+            let key_at = self.i + 1;
             let (key, escaped) = self.key()?;
+            let key = (key_at..key_at + key.len(), key);
             if escaped {
                 // compared unescaped by the deserializer; rare enough to leave to it
                 return None;
@@ -261,18 +291,17 @@ impl<'t> Scan<'t> {
                 self.value(1)?;
                 None
             };
-            if p.wants(key) {
+            if p.wants(key.1) {
                 let v = match plain {
                     Some(start) => Json::String(self.text(start, self.i - 1)?.to_string()),
                     None => leaf(self.text(at, self.i)?)?,
                 };
-                // A repeated key keeps its first position and its last value.
-                out.insert(std::str::from_utf8(key).ok()?.to_string(), v);
+                kept.push((key.0, v));
             }
             more = self.more(b'}')?;
         }
         self.ws();
-        (self.i == self.b.len()).then_some(out)
+        (self.i == self.b.len()).then_some(())
     }
 
     /// The opening bracket `open` at the cursor: whether members follow (`false`: it closes
