@@ -267,13 +267,17 @@ struct JoinOp<'a> {
 }
 
 impl JoinOp<'_> {
-    fn matches(&self, rec: &Record) -> Vec<usize> {
-        let mut k = Vec::new();
+    /// The subsearch rows `rec` joins, in order; `k` is room for its key, reused from record
+    /// to record.
+    fn matches(&self, rec: &Record, k: &mut Vec<u8>) -> std::borrow::Cow<'_, [usize]> {
         if !self.refs.is_empty() {
-            if !key(&self.refs, rec, &mut k) {
-                return Vec::new();
+            if !key(&self.refs, rec, k) {
+                return Default::default();
             }
-            return self.index.get(&k).cloned().unwrap_or_default();
+            return self
+                .index
+                .get(k)
+                .map_or(Default::default(), |v| v.as_slice().into());
         }
         // No field list: every field both sides have must be equal.
         let common: Vec<FieldRef> = self
@@ -283,37 +287,40 @@ impl JoinOp<'_> {
             .map(|f| FieldRef::new(f))
             .collect();
         if common.is_empty() {
-            return Vec::new();
+            return Default::default();
         }
-        if !key(&common, rec, &mut k) {
-            return Vec::new();
+        if !key(&common, rec, k) {
+            return Default::default();
         }
         let mut rk = Vec::new();
         (0..self.rows.len())
             .filter(|i| {
                 self.rows
                     .get(*i)
-                    .is_some_and(|r| key(&common, r, &mut rk) && rk == k)
+                    .is_some_and(|r| key(&common, r, &mut rk) && rk == *k)
             })
-            .collect()
+            .collect::<Vec<_>>()
+            .into()
     }
 }
 
 impl Operator for JoinOp<'_> {
     fn push(&mut self, batch: Vec<Record>, _ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
         let mut out = Vec::with_capacity(batch.len());
+        let mut k = Vec::new();
         for rec in batch {
-            let mut hits = self.matches(&rec);
-            if self.spec.max > 0 {
-                hits.truncate(self.spec.max);
-            }
+            let all = self.matches(&rec, &mut k);
+            let hits = match self.spec.max {
+                0 => &all[..],
+                max => all.get(..max).unwrap_or(&all),
+            };
             if hits.is_empty() {
                 if self.spec.kind == Type::Left {
                     out.push(rec);
                 }
                 continue;
             }
-            for i in hits {
+            for &i in hits {
                 let Some(sub) = self.rows.get(i) else {
                     continue;
                 };
