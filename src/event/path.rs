@@ -120,6 +120,25 @@ fn member<'j>(map: &'j serde_json::Map<String, Json>, key: &str) -> Option<&'j J
     }
 }
 
+/// Whether `name` is the keys `segs` joined by dots (`Item.Subject` for `Item`, `Subject`).
+fn is_joined(name: &str, segs: &[Seg]) -> bool {
+    let mut rest = name.as_bytes();
+    for (n, seg) in segs.iter().enumerate() {
+        let Seg::Key(k) = seg else { return false };
+        if n > 0 {
+            match rest.split_first() {
+                Some((b'.', r)) => rest = r,
+                _ => return false,
+            }
+        }
+        match rest.strip_prefix(k.as_bytes()) {
+            Some(r) => rest = r,
+            None => return false,
+        }
+    }
+    rest.is_empty()
+}
+
 fn walk(v: &Json, segs: &[Seg], out: &mut Vec<Value>) {
     match segs.split_first() {
         None => {
@@ -144,11 +163,18 @@ fn walk(v: &Json, segs: &[Seg], out: &mut Vec<Value>) {
             let mut key: Option<String> = None;
             let mut i = 1;
             while let Some(Seg::Key(next)) = segs.get(i) {
-                let joined = key.get_or_insert_with(|| first.clone());
-                joined.push('.');
-                joined.push_str(next);
                 i += 1;
-                if let Some(child) = member(map, joined) {
+                let keys = segs.get(..i).unwrap_or_default();
+                let child = if map.len() <= SMALL_OBJECT {
+                    // in order, as `member` does, without building the joined name
+                    map.iter().find(|(k, _)| is_joined(k, keys)).map(|(_, v)| v)
+                } else {
+                    let joined = key.get_or_insert_with(|| first.clone());
+                    joined.push('.');
+                    joined.push_str(next);
+                    map.get(joined.as_str())
+                };
+                if let Some(child) = child {
                     walk(child, segs.get(i..).unwrap_or(&[]), out);
                 }
             }
@@ -334,6 +360,31 @@ mod tests {
         );
         assert_eq!(get("x", &doc), Value::str("y"));
         assert_eq!(get("x", &json!(["not", "an", "object"])), Value::Null);
+    }
+
+    /// A dotted name is also looked up as literal keys joined by dots ("a", then "a.b", then
+    /// "a.b.c"), in a small object (compared piece by piece) as in a large one (by the joined
+    /// name): worked by hand, `a.b.c` finds the nested 1, then `a.b`'s own `c` (2), then the
+    /// key `a.b.c` (3), and no key that only starts or ends like it (those come first).
+    #[test]
+    fn dotted_keys_in_small_and_large_objects() {
+        for fill in [0, 9, 10, 40] {
+            let mut doc = json!({
+                "a": {"b": {"c": 1}}, "a.b.cd": 6, "a.b.c.": 7, "a.bc": 9, "ab.c": 8,
+                "a.b": {"c": 2}, "a.b.c": 3
+            });
+            if let Json::Object(map) = &mut doc {
+                for i in 0..fill {
+                    map.insert(format!("k{i}"), json!(i));
+                }
+            }
+            let n = [1.0, 2.0, 3.0].map(Value::Num).to_vec();
+            assert_eq!(get("a.b.c", &doc), Value::Multi(n), "{fill} more members");
+            assert_eq!(get("a.bc", &doc), Value::Num(9.0), "{fill} more members");
+            assert_eq!(get("ab.c", &doc), Value::Num(8.0), "{fill} more members");
+            assert_eq!(get("a.b.cd", &doc), Value::Num(6.0), "{fill} more members");
+            assert_eq!(get("a.c", &doc), Value::Null, "{fill} more members");
+        }
     }
 
     #[test]
