@@ -32,17 +32,22 @@ impl Value {
     /// Build a field value from a list: nothing is `Null`, one value is that value, more is `Multi`.
     pub fn from_values(mut values: Vec<Value>) -> Value {
         values.retain(|v| !v.is_null());
-        let mut flat = Vec::with_capacity(values.len());
-        for v in values {
-            match v {
-                Value::Multi(inner) => flat.extend(inner),
-                other => flat.push(other),
+        // Nested multivalues are flattened into a new vector; the usual list of plain values
+        // is kept as it is.
+        if values.iter().any(|v| matches!(v, Value::Multi(_))) {
+            let mut flat = Vec::with_capacity(values.len());
+            for v in values {
+                match v {
+                    Value::Multi(inner) => flat.extend(inner),
+                    other => flat.push(other),
+                }
             }
+            values = flat;
         }
-        match flat.len() {
+        match values.len() {
             0 => Value::Null,
-            1 => flat.pop().unwrap_or(Value::Null),
-            _ => Value::Multi(flat),
+            1 => values.pop().unwrap_or(Value::Null),
+            _ => Value::Multi(values),
         }
     }
 
@@ -498,6 +503,33 @@ mod tests {
                 Value::Multi(vec![Value::str("a"), Value::str("b")])
             ]),
             Value::Multi(vec![Value::Num(1.0), Value::str("a"), Value::str("b")])
+        );
+        // nulls are dropped, with or without a multivalue to flatten; the order is kept
+        assert_eq!(
+            Value::from_values(vec![
+                Value::Null,
+                Value::str("b"),
+                Value::Null,
+                Value::str("a")
+            ]),
+            Value::Multi(vec![Value::str("b"), Value::str("a")])
+        );
+        assert_eq!(
+            Value::from_values(vec![Value::Null, Value::str("x")]),
+            Value::str("x")
+        );
+        assert_eq!(
+            Value::from_values(vec![
+                Value::Null,
+                Value::Multi(vec![Value::str("a")]),
+                Value::Null,
+                Value::str("c")
+            ]),
+            Value::Multi(vec![Value::str("a"), Value::str("c")])
+        );
+        assert_eq!(
+            Value::from_values(vec![Value::Null, Value::Null]),
+            Value::Null
         );
     }
 }
