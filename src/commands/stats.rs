@@ -945,21 +945,25 @@ impl Operator for StatsOp<'_> {
                 |_| hash,
             );
         }
-        // Each key's sort key is worked out once. Keys that compare equal but are different
-        // groups (`1` and `1.0`) are ordered by their text, so that the order never depends on
-        // the map's.
-        let mut groups: Vec<(Vec<SortKey<'static>>, Vec<String>, Group)> =
-            std::mem::take(&mut self.groups.table)
-                .into_iter()
-                .map(|(text, g)| {
-                    let key = g.key.iter().map(|v| SortKey::of(v).into_owned()).collect();
-                    (key, text, g)
-                })
+        // Each key's sort key is worked out once, borrowing the key's text. Keys that compare
+        // equal but are different groups (`1` and `1.0`) are ordered by their text, so that
+        // the order never depends on the map's.
+        let groups: Vec<(Vec<String>, Group)> =
+            std::mem::take(&mut self.groups.table).into_iter().collect();
+        let order: Vec<usize> = {
+            let mut keys: Vec<(Vec<SortKey<'_>>, &[String], usize)> = groups
+                .iter()
+                .enumerate()
+                .map(|(i, (text, g))| (g.key.iter().map(SortKey::of).collect(), &text[..], i))
                 .collect();
-        groups.sort_by(|(a, ta, _), (b, tb, _)| a.cmp(b).then_with(|| ta.cmp(tb)));
-        Ok(groups
+            keys.sort_by(|(a, ta, _), (b, tb, _)| a.cmp(b).then_with(|| ta.cmp(tb)));
+            keys.into_iter().map(|(_, _, i)| i).collect()
+        };
+        let mut groups: Vec<Option<Group>> = groups.into_iter().map(|(_, g)| Some(g)).collect();
+        Ok(order
             .into_iter()
-            .map(|(_, _, g)| {
+            .filter_map(|i| groups.get_mut(i).and_then(Option::take))
+            .map(|g| {
                 // Room for every field at once (the wildcard aggregations' fields aside).
                 let mut row = crate::record::FieldMap::with_capacity_and_hasher(
                     self.spec.by.len() + self.spec.aggs.len(),
