@@ -264,10 +264,15 @@ impl<V> TextSet<V> {
         }
     }
 
-    /// The values in the order of their texts, moved out.
+    /// The values in the order of their texts, moved out (into a vector of their own size:
+    /// collecting would keep the pairs' larger allocation for as long as the result lives).
     fn into_values(self) -> Vec<V> {
         match self {
-            TextSet::Small(v) => v.into_iter().map(|(_, x)| x).collect(),
+            TextSet::Small(v) => {
+                let mut out = Vec::with_capacity(v.len());
+                out.extend(v.into_iter().map(|(_, x)| x));
+                out
+            }
             TextSet::Big(m) => m.into_values().collect(),
         }
     }
