@@ -33,7 +33,7 @@ impl Value {
     pub fn from_values(mut values: Vec<Value>) -> Value {
         values.retain(|v| !v.is_null());
         // Nested multivalues are flattened into a new vector; the usual list of plain values
-        // is kept as it is.
+        // is kept, in an allocation of its own size (a value may live long: a `stats` row).
         if values.iter().any(|v| matches!(v, Value::Multi(_))) {
             let mut flat = Vec::with_capacity(values.len());
             for v in values {
@@ -43,6 +43,8 @@ impl Value {
                 }
             }
             values = flat;
+        } else {
+            values.shrink_to_fit();
         }
         match values.len() {
             0 => Value::Null,
