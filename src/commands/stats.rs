@@ -440,7 +440,6 @@ impl State {
         }
     }
 
-    /// The aggregate.
     /// [`State::result`] of a state that is not needed any more: the values a `values` or
     /// `list` holds are moved into the result instead of copied.
     fn into_result(self, f: Func) -> Value {
@@ -451,6 +450,7 @@ impl State {
         }
     }
 
+    /// The aggregate.
     pub(crate) fn result(&self, f: Func) -> Value {
         match self {
             #[expect(clippy::cast_precision_loss, reason = "counts stay far below 2^53")]
