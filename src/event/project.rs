@@ -252,7 +252,8 @@ impl<'t> Scan<'t> {
     /// and rehashed it three or four times per event (serde_json's map hashes with SipHash).
     fn object(mut self, p: &Projection) -> Option<serde_json::Map<String, Json>> {
         KEPT.with(|kept| {
-            let mut kept = kept.borrow_mut();
+            // (never in use here, as a scan does not nest; if it were, the deserializer answers)
+            let mut kept = kept.try_borrow_mut().ok()?;
             kept.clear();
             self.members(p, &mut kept)?;
             let mut out = serde_json::Map::with_capacity(kept.len());
@@ -277,7 +278,6 @@ impl<'t> Scan<'t> {
         while more {
             let key_at = self.i + 1;
             let (key, escaped) = self.key()?;
-            let key = (key_at..key_at + key.len(), key);
             if escaped {
                 // compared unescaped by the deserializer; rare enough to leave to it
                 return None;
@@ -291,12 +291,12 @@ impl<'t> Scan<'t> {
                 self.value(1)?;
                 None
             };
-            if p.wants(key.1) {
+            if p.wants(key) {
                 let v = match plain {
                     Some(start) => Json::String(self.text(start, self.i - 1)?.to_string()),
                     None => leaf(self.text(at, self.i)?)?,
                 };
-                kept.push((key.0, v));
+                kept.push((key_at..key_at + key.len(), v));
             }
             more = self.more(b'}')?;
         }
