@@ -220,8 +220,12 @@ fn json_number(n: &serde_json::Number) -> Value {
 /// name (array elements) are merged into one multivalue.
 pub fn flatten(doc: &Json) -> indexmap::IndexMap<String, Value> {
     let mut acc: indexmap::IndexMap<String, Vec<Value>> = indexmap::IndexMap::new();
-    let mut name = String::new();
-    flatten_into(doc, &mut name, &mut acc);
+    leaves(doc, &mut String::new(), &|_| true, &mut |name, leaf| {
+        if let Some(s) = scalar(leaf) {
+            acc.entry(name.to_string()).or_default().push(s);
+        }
+        false
+    });
     acc.into_iter()
         .map(|(k, v)| (k, Value::from_values(v)))
         .filter(|(_, v)| !v.is_null())
@@ -229,62 +233,44 @@ pub fn flatten(doc: &Json) -> indexmap::IndexMap<String, Value> {
 }
 
 /// Whether [`flatten`] lists `target`: the same walk, going only down the members whose names
-/// `target` starts with, and building no value.
+/// `target` starts with, and building no value (every leaf is one, JSON null included).
 pub fn has_leaf(doc: &Json, target: &str) -> bool {
-    fn walk(v: &Json, name: &mut String, target: &str) -> bool {
-        match v {
-            Json::Object(map) => map.iter().any(|(k, child)| {
-                let len = name.len();
-                if !name.is_empty() {
-                    name.push('.');
-                }
-                name.push_str(k);
-                let found = target.starts_with(name.as_str()) && walk(child, name, target);
-                name.truncate(len);
-                found
-            }),
-            Json::Array(items) => {
-                let len = name.len();
-                name.push_str("{}");
-                let found = target.starts_with(name.as_str())
-                    && items.iter().any(|i| walk(i, name, target));
-                name.truncate(len);
-                found
-            }
-            // every leaf is a value (`scalar`), JSON null included
-            _ => name == target,
-        }
-    }
-    walk(doc, &mut String::new(), target)
+    leaves(
+        doc,
+        &mut String::new(),
+        &|name| target.starts_with(name),
+        &mut |name, _| name == target,
+    )
 }
 
-fn flatten_into(v: &Json, name: &mut String, acc: &mut indexmap::IndexMap<String, Vec<Value>>) {
-    match v {
-        Json::Object(map) => {
-            for (k, child) in map {
-                let len = name.len();
-                if !name.is_empty() {
-                    name.push('.');
-                }
-                name.push_str(k);
-                flatten_into(child, name, acc);
-                name.truncate(len);
+/// The leaves under `v` with their Splunk names (`name` extended by `.key` for an object's
+/// member and `{}` for an array's elements), in document order, going down only where
+/// `into(name)` allows; `true` as soon as `leaf(name, value)` is.
+fn leaves(
+    v: &Json,
+    name: &mut String,
+    into: &dyn Fn(&str) -> bool,
+    leaf: &mut dyn FnMut(&str, &Json) -> bool,
+) -> bool {
+    let len = name.len();
+    let found = match v {
+        Json::Object(map) => map.iter().any(|(k, child)| {
+            if !name.is_empty() {
+                name.push('.');
             }
-        }
-        Json::Array(items) => {
-            let len = name.len();
-            name.push_str("{}");
-            for item in items {
-                flatten_into(item, name, acc);
-            }
+            name.push_str(k);
+            let found = into(name) && leaves(child, name, into, leaf);
             name.truncate(len);
+            found
+        }),
+        Json::Array(items) => {
+            name.push_str("{}");
+            into(name) && items.iter().any(|i| leaves(i, name, into, leaf))
         }
-        leaf => {
-            if let Some(s) = scalar(leaf) {
-                acc.entry(name.clone()).or_default().push(s);
-            }
-        }
-    }
+        other => leaf(name, other),
+    };
+    name.truncate(len);
+    found
 }
 
 #[cfg(test)]
