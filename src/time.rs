@@ -1157,9 +1157,8 @@ pub fn parse_timestamp(text: &str, zone: &Zone) -> Option<f64> {
     parse_iso_common(text, zone).or_else(|| parse_timestamp_general(text, zone))
 }
 
-/// [`parse_timestamp`] without the fast path for the common ISO form.
+/// [`parse_timestamp`] of a trimmed text, without the fast path for the common ISO form.
 fn parse_timestamp_general(text: &str, zone: &Zone) -> Option<f64> {
-    let text = text.trim();
     if let Some(secs) = parse_epoch_number(text) {
         return Some(secs);
     }

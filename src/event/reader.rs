@@ -999,24 +999,18 @@ fn line_of(text: &str, offset: usize) -> usize {
 }
 
 fn event_time(rule: &TimeRule, doc: &Json) -> Option<f64> {
-    // The usual case, one key holding a text: read where it stands (what the copies below
-    // give for it).
+    let read = |text: &str| match &rule.format {
+        Some(fmt) => time::strptime(text, fmt, &rule.zone),
+        None => time::parse_timestamp(text, &rule.zone),
+    };
+    // The usual case, one key holding a text: read where it stands.
     if let Some(text) = rule.path.lookup_str(doc) {
-        return match &rule.format {
-            Some(fmt) => time::strptime(text, fmt, &rule.zone),
-            None => time::parse_timestamp(text, &rule.zone),
-        };
+        return read(text);
     }
     let v = rule.path.lookup(doc);
-    let first = v.values().first()?.clone();
-    if let Some(fmt) = &rule.format {
-        let text = first.to_text()?;
-        time::strptime(&text, fmt, &rule.zone)
-    } else {
-        match first {
-            crate::value::Value::Num(n) => Some(epoch_number(n)),
-            other => time::parse_timestamp(&other.to_text()?, &rule.zone),
-        }
+    match v.values().first()? {
+        crate::value::Value::Num(n) if rule.format.is_none() => Some(epoch_number(*n)),
+        first => read(&first.to_text()?),
     }
 }
 
