@@ -206,9 +206,9 @@ impl Step for Join {
                 }
             }
         }
+        let refs: Vec<FieldRef> = self.fields.iter().map(|f| FieldRef::new(f)).collect();
         let mut index = Index::default();
-        if !self.fields.is_empty() {
-            let refs: Vec<FieldRef> = self.fields.iter().map(|f| FieldRef::new(f)).collect();
+        if !refs.is_empty() {
             let mut k = Vec::new();
             for (i, r) in rows.iter().enumerate() {
                 if key(&refs, r, &mut k) {
@@ -218,7 +218,7 @@ impl Step for Join {
         }
         Ok(Box::new(JoinOp {
             spec: self,
-            refs: self.fields.iter().map(|f| FieldRef::new(f)).collect(),
+            refs,
             rows,
             sub_fields,
             index,
