@@ -84,10 +84,7 @@ pub struct Record {
 impl Record {
     /// A record for an event.
     pub fn from_event(e: Arc<Event>) -> Record {
-        Record {
-            event: Some(e),
-            fields: FieldMap::default(),
-        }
+        Record::from_event_with(e, 0)
     }
 
     /// A record for an event, with room for `n` fields written by commands (see
