@@ -8,7 +8,8 @@
 use super::args::{is_kw, split, tokens};
 use crate::diag::{Diag, Kind, Span};
 use crate::exec::ExecCtx;
-use crate::plan::{Fields, Lower, Operator, Step};
+use crate::functions::EvalCtx;
+use crate::plan::{Fields, Lower, Operator, PerRecord, PerRecordOp, Step};
 use crate::record::{FieldRef, Record};
 use crate::time::Zone;
 use crate::value::{Value, format_number, parse_number};
@@ -201,27 +202,28 @@ impl Step for Bin {
     fn writes(&self) -> usize {
         1
     }
+    fn per_record(&self) -> Option<&dyn PerRecord> {
+        Some(self)
+    }
     fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
-        Ok(Box::new(self))
+        Ok(Box::new(PerRecordOp(self)))
     }
 }
 
-impl Operator for &Bin {
-    fn push(&mut self, mut batch: Vec<Record>, ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
-        for rec in &mut batch {
-            let v = rec.get(&self.field);
-            if v.is_null() {
-                continue;
-            }
-            let binned = crate::functions::per_value(&v, |x| {
-                x.as_number().map_or_else(
-                    || x.clone(),
-                    |n| bin_value(self.span, self.align, n, &ctx.eval.zone),
-                )
-            });
-            rec.set(&self.out, binned);
+impl PerRecord for Bin {
+    fn apply(&self, rec: &mut Record, ctx: &EvalCtx) -> bool {
+        let v = rec.get(&self.field);
+        if v.is_null() {
+            return true;
         }
-        Ok(batch)
+        let binned = crate::functions::per_value(&v, |x| {
+            x.as_number().map_or_else(
+                || x.clone(),
+                |n| bin_value(self.span, self.align, n, &ctx.zone),
+            )
+        });
+        rec.set(&self.out, binned);
+        true
     }
 }
 

@@ -7,8 +7,9 @@
 
 use crate::diag::Diag;
 use crate::exec::ExecCtx;
+use crate::functions::EvalCtx;
 use crate::plan::expr::{CExpr, compile, is_boolean, show};
-use crate::plan::{Lower, Operator, Step};
+use crate::plan::{Lower, Operator, PerRecord, PerRecordOp, Step};
 use crate::record::{FieldRef, Record};
 use crate::syntax::ast::Args;
 use crate::value::Value;
@@ -98,32 +99,33 @@ impl Step for Eval {
     fn writes(&self) -> usize {
         self.assigns.len()
     }
+    fn per_record(&self) -> Option<&dyn PerRecord> {
+        Some(self)
+    }
     fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
-        Ok(Box::new(self))
+        Ok(Box::new(PerRecordOp(self)))
     }
 }
 
-impl Operator for &Eval {
-    fn push(&mut self, mut batch: Vec<Record>, ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
-        for rec in &mut batch {
-            // Room for every assignment at once, rather than the map growing (and rehashing)
-            // as they come.
-            rec.fields.reserve(self.assigns.len());
-            for (target, e) in &self.assigns {
-                let v = match e.eval(rec, &ctx.eval) {
-                    Value::Bool(_) => Value::Null,
-                    v => v,
-                };
-                match target {
-                    Target::Name(n) => rec.set(n, v),
-                    Target::Dynamic(f) => {
-                        if let Some(name) = rec.get(f).values().first().and_then(Value::to_text) {
-                            rec.set(&name, v);
-                        }
+impl PerRecord for Eval {
+    fn apply(&self, rec: &mut Record, ctx: &EvalCtx) -> bool {
+        // Room for every assignment at once, rather than the map growing (and rehashing) as
+        // they come.
+        rec.fields.reserve(self.assigns.len());
+        for (target, e) in &self.assigns {
+            let v = match e.eval(rec, ctx) {
+                Value::Bool(_) => Value::Null,
+                v => v,
+            };
+            match target {
+                Target::Name(n) => rec.set(n, v),
+                Target::Dynamic(f) => {
+                    if let Some(name) = rec.get(f).values().first().and_then(Value::to_text) {
+                        rec.set(&name, v);
                     }
                 }
             }
         }
-        Ok(batch)
+        true
     }
 }

@@ -5,8 +5,9 @@
 
 use crate::diag::Diag;
 use crate::exec::ExecCtx;
+use crate::functions::EvalCtx;
 use crate::plan::expr::{CExpr, compile, show};
-use crate::plan::{Lower, Operator, Step};
+use crate::plan::{Lower, Operator, PerRecord, PerRecordOp, Step};
 use crate::record::Record;
 use crate::syntax::ast::Args;
 
@@ -35,14 +36,16 @@ impl Step for Where {
         self.expr.fields(&mut names);
         crate::plan::Reads::Fields(names)
     }
+    fn per_record(&self) -> Option<&dyn PerRecord> {
+        Some(self)
+    }
     fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
-        Ok(Box::new(self))
+        Ok(Box::new(PerRecordOp(self)))
     }
 }
 
-impl Operator for &Where {
-    fn push(&mut self, mut batch: Vec<Record>, ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
-        batch.retain(|r| self.expr.eval(r, &ctx.eval).is_true());
-        Ok(batch)
+impl PerRecord for Where {
+    fn apply(&self, rec: &mut Record, ctx: &EvalCtx) -> bool {
+        self.expr.eval(rec, ctx).is_true()
     }
 }

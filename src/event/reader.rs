@@ -170,7 +170,8 @@ impl Dataset {
             None,
             &|_| true,
             &|e, _| u64::from(keep(e)),
-            &mut |e, _| sink(e),
+            &|e, _| e,
+            &mut |e| sink(e),
         )
     }
 
@@ -179,7 +180,9 @@ impl Dataset {
     /// gets the event and the mask of the prefilters its line met (bit `i` for
     /// `prefilters[i]`, see [`crate::plan::prefilter::passing`]; every bit when the line was
     /// not filtered, or must always be parsed), and returns a bit per consumer that wants the
-    /// event; `sink` gets events with a non-zero mask.
+    /// event. An event with a non-zero mask is given to `prepare` with that mask, on the
+    /// thread that parsed it (any of the pool's), and what `prepare` makes of it is handed to
+    /// `sink` on this thread, in input order.
     /// With `fields`, events are parsed with only the top-level keys those fields (and the
     /// input's time field) are looked up in ([`Projection`]); without, whole. `tested` are the
     /// fields `keep` reads (`None`: not known): a line that is always parsed (a `\u` escape,
@@ -187,14 +190,19 @@ impl Dataset {
     /// parsed with only those, and again with all of `fields` only when `keep` wants it.
     /// An input whose metadata `wants` refuses is not read at all (counted in
     /// [`ReadStats::inputs_skipped`]), unless the reading is strict (every line validated).
-    pub fn scan_many(
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "each is one aspect of the pass, documented above"
+    )]
+    pub fn scan_many<T: Send>(
         &self,
         prefilters: &[&Prefilter],
         fields: Option<&[String]>,
         tested: Option<&[String]>,
         wants: &dyn Fn(&Meta) -> bool,
         keep: &(dyn Fn(&Arc<Event>, u64) -> u64 + Sync),
-        sink: &mut dyn FnMut(Arc<Event>, u64) -> Result<(), Diag>,
+        prepare: &(dyn Fn(Arc<Event>, u64) -> T + Sync),
+        sink: &mut dyn FnMut(T) -> Result<(), Diag>,
     ) -> Result<ReadStats, Diag> {
         let use_filter =
             !self.cfg.strict && !prefilters.is_empty() && prefilters.iter().all(|p| !p.is_empty());
@@ -244,6 +252,7 @@ impl Dataset {
                     // With a projection, `_raw` is kept only when the plan reads it.
                     keep_raw: fields.is_none_or(|f| f.iter().any(|n| n == "_raw")),
                     keep,
+                    prepare,
                 },
                 strict: self.cfg.strict,
                 max_line: self.cfg.max_line.unwrap_or(DEFAULT_MAX_LINE),
@@ -337,9 +346,9 @@ const MIN_PARALLEL_PARSE: usize = 64;
 /// Longest accepted line (`--max-line-bytes` raises it).
 pub const DEFAULT_MAX_LINE: usize = 64 << 20;
 
-/// What parsing one line needs; shared by the threads.
-#[derive(Clone)]
-struct Parse<'a> {
+/// What parsing one line needs; shared by the threads. `T`: what an event becomes for the
+/// consumers (see [`Dataset::scan_many`]'s `prepare`).
+struct Parse<'a, T> {
     /// A line is parsed when any of these lets it through (all when empty).
     prefilters: &'a [&'a Prefilter],
     /// The literals of one clause of each prefilter, searched in one pass per chunk (chosen
@@ -358,22 +367,66 @@ struct Parse<'a> {
     keep_raw: bool,
     /// Which consumers want an event, given the mask of the prefilters its line met.
     keep: &'a (dyn Fn(&Arc<Event>, u64) -> u64 + Sync),
+    /// What a wanted event becomes, given the mask `keep` answered.
+    prepare: &'a (dyn Fn(Arc<Event>, u64) -> T + Sync),
+}
+
+// Not derived: that would ask `T: Clone`, and only references are copied.
+impl<T> Clone for Parse<'_, T> {
+    fn clone(&self) -> Self {
+        Parse {
+            prefilters: self.prefilters,
+            literals: self.literals.clone(),
+            origin: self.origin.clone(),
+            meta: self.meta.clone(),
+            rule: self.rule,
+            project: self.project,
+            test_project: self.test_project,
+            test_reads_raw: self.test_reads_raw,
+            keep_raw: self.keep_raw,
+            keep: self.keep,
+            prepare: self.prepare,
+        }
+    }
 }
 
 /// A line of a block: its number, and where it starts and ends in the block.
 type Line = (usize, usize, usize);
 
+/// What became of the lines of a chunk: the outcomes of those the prefilter let through, in
+/// line order, and how many of the others were skipped (the rest are blank). Skipped lines
+/// are only counted, so they need no outcome each.
+struct Done<T> {
+    parsed: Vec<Outcome<T>>,
+    skipped: u64,
+}
+
+// Not derived: that would ask `T: Default`.
+impl<T> Default for Done<T> {
+    fn default() -> Self {
+        Done {
+            parsed: Vec::new(),
+            skipped: 0,
+        }
+    }
+}
+
 /// What became of one line.
-enum Outcome {
+enum Outcome<T> {
     Blank,
     Skipped,
     Malformed(usize, String),
-    Event(Arc<Event>, u64),
+    /// A parsed event: whether it has a time, and what `prepare` made of it when a consumer
+    /// wants it.
+    Event {
+        timed: bool,
+        kept: Option<T>,
+    },
 }
 
-impl Parse<'_> {
+impl<T> Parse<'_, T> {
     /// A line that has not been through [`select`]: the prefilters are asked here.
-    fn line(&self, line: &[u8], n: usize) -> Outcome {
+    fn line(&self, line: &[u8], n: usize) -> Outcome<T> {
         use crate::plan::prefilter::{ALL, lower_into, must_parse, passing};
         if line.iter().all(u8::is_ascii_whitespace) {
             return Outcome::Blank;
@@ -394,7 +447,7 @@ impl Parse<'_> {
     }
 
     /// A line the prefilters let through, with the mask of those it met.
-    fn selected(&self, line: &[u8], n: usize, passed: u64) -> Outcome {
+    fn selected(&self, line: &[u8], n: usize, passed: u64) -> Outcome<T> {
         if line.iter().all(u8::is_ascii_whitespace) {
             return Outcome::Blank;
         }
@@ -414,11 +467,12 @@ impl Parse<'_> {
             } else {
                 String::new()
             };
-            match self.event(Json::Object(doc), raw, n, passed, None) {
-                Outcome::Event(ev, 0) => return Outcome::Event(ev, 0),
-                Outcome::Event(_, mask) => wanted = Some(mask),
-                other => return other,
+            let ev = self.build(Json::Object(doc), raw, n);
+            let mask = (self.keep)(&ev, passed);
+            if mask == 0 {
+                return self.outcome(ev, 0);
             }
+            wanted = Some(mask);
         }
         // The projection's scanner validates the UTF-8 of what it reads (every non-ASCII byte
         // of a valid JSON line is in a string): a line it accepts needs no check of its own.
@@ -452,8 +506,8 @@ impl Parse<'_> {
         if self.keep_raw { text() } else { String::new() }
     }
 
-    /// The event of a parsed line, with the mask of the consumers that want it: `wanted`, or
-    /// what `keep` answers.
+    /// The outcome of a parsed line, for the consumers that want it: `wanted`, or what `keep`
+    /// answers.
     fn event(
         &self,
         doc: Json,
@@ -461,21 +515,35 @@ impl Parse<'_> {
         line: usize,
         passed: u64,
         wanted: Option<u64>,
-    ) -> Outcome {
+    ) -> Outcome<T> {
+        let ev = self.build(doc, raw, line);
+        let mask = wanted.unwrap_or_else(|| (self.keep)(&ev, passed));
+        self.outcome(ev, mask)
+    }
+
+    /// The outcome of an event wanted by the consumers in `mask` (none: 0).
+    fn outcome(&self, ev: Arc<Event>, mask: u64) -> Outcome<T> {
+        Outcome::Event {
+            timed: ev.time.is_some(),
+            kept: (mask != 0).then(|| (self.prepare)(ev, mask)),
+        }
+    }
+
+    /// The event of a parsed line.
+    #[inline]
+    fn build(&self, doc: Json, raw: String, line: usize) -> Arc<Event> {
         let time = match self.rule {
             Some(r) => event_time(r, &doc),
             None => default_time(&doc),
         };
-        let ev = Arc::new(Event {
+        Arc::new(Event {
             doc,
             raw,
             time,
             meta: self.meta.clone(),
             origin: self.origin.clone(),
             line,
-        });
-        let mask = wanted.unwrap_or_else(|| (self.keep)(&ev, passed));
-        Outcome::Event(ev, mask)
+        })
     }
 }
 
@@ -492,8 +560,8 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-struct FileCtx<'a> {
-    parse: Parse<'a>,
+struct FileCtx<'a, T> {
+    parse: Parse<'a, T>,
     strict: bool,
     max_line: usize,
     /// A read error met while filling the buffer, reported after the data before it.
@@ -503,13 +571,13 @@ struct FileCtx<'a> {
     /// (without this, the other threads would have nothing to do at every block boundary).
     /// Everything that accounts a line settles them first ([`FileCtx::flush`]), so lines are
     /// still accounted in order.
-    carry: Option<(Vec<Outcome>, usize)>,
+    carry: Option<(Done<T>, usize)>,
     stats: &'a mut ReadStats,
-    sink: &'a mut dyn FnMut(Arc<Event>, u64) -> Result<(), Diag>,
+    sink: &'a mut dyn FnMut(T) -> Result<(), Diag>,
     observer: Option<&'a dyn Observer>,
 }
 
-impl FileCtx<'_> {
+impl<T: Send> FileCtx<'_, T> {
     fn read(&mut self, mut reader: Box<dyn Read + Send + '_>) -> Result<(), Diag> {
         // Read the start to decide the format.
         let mut buf = Vec::with_capacity(BLOCK);
@@ -724,7 +792,7 @@ impl FileCtx<'_> {
         // The first chunk is parsed on the pool while the previous block's last chunk goes
         // through the pipelines here.
         let carried = self.carry.take();
-        let mut ready = Vec::new();
+        let mut ready = Done::default();
         rayon::in_place_scope(|scope| {
             let (parse, ready) = (&parse, &mut ready);
             scope.spawn(move |_| *ready = outcomes(parse, buf, first));
@@ -760,8 +828,11 @@ impl FileCtx<'_> {
     }
 
     /// Account a chunk's outcomes, in line order.
-    fn settle(&mut self, done: Vec<Outcome>, lines: usize) -> Result<(), Diag> {
-        for o in done {
+    fn settle(&mut self, done: Done<T>, lines: usize) -> Result<(), Diag> {
+        // Skipped lines only count: when they are counted does not matter.
+        self.stats.read += done.skipped;
+        self.stats.skipped += done.skipped;
+        for o in done.parsed {
             self.account(o)?;
         }
         if let Some(obs) = self.observer {
@@ -770,7 +841,7 @@ impl FileCtx<'_> {
         Ok(())
     }
 
-    fn account(&mut self, o: Outcome) -> Result<(), Diag> {
+    fn account(&mut self, o: Outcome<T>) -> Result<(), Diag> {
         match o {
             Outcome::Blank => Ok(()),
             Outcome::Skipped => {
@@ -782,16 +853,15 @@ impl FileCtx<'_> {
                 self.stats.read += 1;
                 self.reject(n, &msg)
             }
-            Outcome::Event(ev, mask) => {
+            Outcome::Event { timed, kept } => {
                 self.stats.read += 1;
                 self.stats.parsed += 1;
-                if ev.time.is_none() {
+                if !timed {
                     self.stats.without_time += 1;
                 }
-                if mask != 0 {
-                    (self.sink)(ev, mask)
-                } else {
-                    Ok(())
+                match kept {
+                    Some(k) => (self.sink)(k),
+                    None => Ok(()),
                 }
             }
         }
@@ -894,14 +964,14 @@ impl FileCtx<'_> {
 
 /// What becomes of each line of a chunk: the prefilter runs over the whole chunk first; only its
 /// candidate lines are parsed, the others are skipped (or blank) without work of their own.
-fn outcomes(parse: &Parse<'_>, buf: &[u8], lines: &[Line]) -> Vec<Outcome> {
+fn outcomes<T: Send>(parse: &Parse<'_, T>, buf: &[u8], lines: &[Line]) -> Done<T> {
     let candidate = select(parse, buf, lines);
     parse_selected(parse, buf, lines, &candidate)
 }
 
 /// Which lines of a chunk the prefilter lets through: per line, the mask of the prefilters it
 /// meets (0: skipped; see [`crate::plan::prefilter::candidates`]).
-fn select(parse: &Parse<'_>, buf: &[u8], lines: &[Line]) -> Vec<u64> {
+fn select<T>(parse: &Parse<'_, T>, buf: &[u8], lines: &[Line]) -> Vec<u64> {
     use rayon::prelude::*;
     let spans: Vec<(usize, usize)> = lines.iter().map(|&(_, s, e)| (s, e)).collect();
     // The search itself is split among the threads (by lines, so each part is whole lines).
@@ -928,12 +998,12 @@ fn selected(candidate: &[u64]) -> usize {
 }
 
 /// Parse the selected lines of a chunk; the outcome of every line, in order.
-fn parse_selected(
-    parse: &Parse<'_>,
+fn parse_selected<T: Send>(
+    parse: &Parse<'_, T>,
     buf: &[u8],
     lines: &[Line],
     candidate: &[u64],
-) -> Vec<Outcome> {
+) -> Done<T> {
     use rayon::prelude::*;
     let parts = rayon::current_num_threads();
     let todo: Vec<(Line, u64)> = lines
@@ -948,30 +1018,25 @@ fn parse_selected(
     };
     // A few lines are parsed here: handing them to the pool costs a thread wake-up each way,
     // more than parsing them (on one thread, every hand-over is pure cost).
-    let mut parsed = if parts > 1 && todo.len() >= MIN_PARALLEL_PARSE {
-        todo.par_iter().map(parse_one).collect::<Vec<Outcome>>()
+    let parsed = if parts > 1 && todo.len() >= MIN_PARALLEL_PARSE {
+        todo.par_iter().map(parse_one).collect::<Vec<Outcome<T>>>()
     } else {
-        todo.iter().map(parse_one).collect::<Vec<Outcome>>()
-    }
-    .into_iter();
-    lines
+        todo.iter().map(parse_one).collect::<Vec<Outcome<T>>>()
+    };
+    // The other lines were skipped, or are blank.
+    let skipped = lines
         .iter()
         .zip(candidate)
-        .map(|(&(_, s, e), c)| {
-            if *c != 0 {
-                parsed.next().unwrap_or(Outcome::Blank)
-            } else if buf
-                .get(s..e)
-                .unwrap_or_default()
-                .iter()
-                .all(u8::is_ascii_whitespace)
-            {
-                Outcome::Blank
-            } else {
-                Outcome::Skipped
-            }
+        .filter(|&(&(_, s, e), c)| {
+            *c == 0
+                && !buf
+                    .get(s..e)
+                    .unwrap_or_default()
+                    .iter()
+                    .all(u8::is_ascii_whitespace)
         })
-        .collect()
+        .count() as u64;
+    Done { parsed, skipped }
 }
 
 /// Read until `buf` has grown by `want` bytes or the input ends; true at the end.
@@ -1164,7 +1229,8 @@ mod tests {
                 Some(&fields[..1]),
                 &|_| true,
                 &keep,
-                &mut |e, mask| {
+                &|e, mask| (e, mask),
+                &mut |(e, mask)| {
                     got.push((e.line, e.doc.to_string(), mask));
                     Ok(())
                 },
@@ -1206,7 +1272,8 @@ mod tests {
                 Some(tested),
                 &|_| true,
                 &keep,
-                &mut |e, _| {
+                &|e, _| e,
+                &mut |e| {
                     got.push((e.line, e.raw.is_empty()));
                     Ok(())
                 },

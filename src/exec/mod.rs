@@ -181,36 +181,63 @@ fn run_plan(plan: &Plan, ctx: &ExecCtx, top: bool) -> Result<Vec<Record>, Diag> 
             let keep = |e: &Arc<crate::event::Event>, _passed: u64| {
                 u64::from(pred.matches(&Record::from_event(e.clone()), eval))
             };
+            // The leading steps that change each record on its own run where the event was
+            // parsed; the batches go through the others from there.
+            let prefix = plan.per_record_prefix();
+            let from = prefix.len();
             let filters: Vec<&crate::plan::prefilter::Prefilter> = prefilter.iter().collect();
             let wants = |m: &crate::event::Meta| reads_input(ctx, &[pred], m);
             let tested = tested_fields(&[pred]);
-            let stats = ctx.data.scan_many(
-                &filters,
-                fields.as_deref(),
-                tested.as_deref(),
-                &wants,
-                &keep,
-                &mut |event, _| {
-                    batch.push(Record::from_event_with(event, writes));
-                    if batch.len() >= BATCH {
-                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                        match push_through(&mut ops, 0, full, ctx) {
-                            Ok(rows) => out.extend(rows),
-                            Err(e) => {
-                                failure = Some(e.clone());
-                                return Err(e);
-                            }
+            let mut give = |rec: Record| {
+                batch.push(rec);
+                if batch.len() >= BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    match push_through(&mut ops, from, full, ctx) {
+                        Ok(rows) => out.extend(rows),
+                        Err(e) => {
+                            failure = Some(e.clone());
+                            return Err(e);
                         }
                     }
-                    Ok(())
-                },
-            );
+                }
+                Ok(())
+            };
+            let stats = if prefix.is_empty() {
+                // Nothing to run where the event was parsed: the event is handed on as it
+                // is (a smaller hand-over than a record) and its record made here.
+                ctx.data.scan_many(
+                    &filters,
+                    fields.as_deref(),
+                    tested.as_deref(),
+                    &wants,
+                    &keep,
+                    &|e, _| e,
+                    &mut |e| give(Record::from_event_with(e, writes)),
+                )
+            } else {
+                let prepare = |e: Arc<crate::event::Event>, _mask: u64| {
+                    let mut rec = Record::from_event_with(e, writes);
+                    prefix
+                        .iter()
+                        .all(|s| s.apply(&mut rec, eval))
+                        .then_some(rec)
+                };
+                ctx.data.scan_many(
+                    &filters,
+                    fields.as_deref(),
+                    tested.as_deref(),
+                    &wants,
+                    &keep,
+                    &prepare,
+                    &mut |rec| rec.map_or(Ok(()), &mut give),
+                )
+            };
             if let Some(e) = failure {
                 return Err(e);
             }
             let stats = stats?;
             ctx.note_pass(stats, top);
-            out.extend(push_through(&mut ops, 0, batch, ctx)?);
+            out.extend(push_through(&mut ops, from, batch, ctx)?);
         }
         Source::Generate(step) => {
             let mut generator = step.start(ctx)?;
@@ -310,6 +337,9 @@ struct Lane<'a> {
     error: Option<Diag>,
     /// Room for the fields the plan's streaming steps write ([`Plan::writes`]).
     writes: usize,
+    /// The plan's leading steps that change each record on its own: they run where the event
+    /// was parsed ([`Plan::per_record_prefix`]); `ops` take the batches from `prefix.len()` on.
+    prefix: Vec<&'a dyn crate::plan::PerRecord>,
 }
 
 impl Lane<'_> {
@@ -318,10 +348,31 @@ impl Lane<'_> {
             return;
         }
         let full = std::mem::take(&mut self.batch);
-        match push_through(&mut self.ops, 0, full, ctx) {
+        match push_through(&mut self.ops, self.prefix.len(), full, ctx) {
             Ok(rows) => self.out.extend(rows),
             Err(e) => self.error = Some(e),
         }
+    }
+}
+
+/// The records an event makes for the lanes of a pass that want it, by lane: most events are
+/// wanted by one lane, whose record needs no list of its own.
+enum Kept {
+    None,
+    One(usize, Record),
+    Many(Vec<(usize, Record)>),
+}
+
+impl Kept {
+    fn push(&mut self, bit: usize, rec: Record) {
+        *self = match std::mem::replace(self, Kept::None) {
+            Kept::None => Kept::One(bit, rec),
+            Kept::One(b, r) => Kept::Many(vec![(b, r), (bit, rec)]),
+            Kept::Many(mut all) => {
+                all.push((bit, rec));
+                Kept::Many(all)
+            }
+        };
     }
 }
 
@@ -354,6 +405,7 @@ fn run_group<'a>(
                     batch: Vec::new(),
                     error: None,
                     writes: plan.writes(),
+                    prefix: plan.per_record_prefix(),
                 },
             ))
         })();
@@ -416,32 +468,80 @@ fn run_group<'a>(
                 }
             })
     };
+    // What the parsing threads do for each lane that wants an event (by bit): its record, and
+    // the leading steps that change each record on its own. A lane that failed to start wants
+    // nothing.
+    let shapes: Vec<Option<(usize, Vec<&dyn crate::plan::PerRecord>)>> = states
+        .iter()
+        .map(|l| l.as_ref().ok().map(|l| (l.writes, l.prefix.clone())))
+        .collect();
+    let prepare = |e: Arc<crate::event::Event>, mask: u64| {
+        let mut kept = Kept::None;
+        for (bit, shape) in shapes.iter().enumerate() {
+            let Some((writes, prefix)) = shape else {
+                continue;
+            };
+            if mask & (1u64 << bit) == 0 {
+                continue;
+            }
+            let mut rec = Record::from_event_with(e.clone(), *writes);
+            if prefix.iter().all(|s| s.apply(&mut rec, eval)) {
+                kept.push(bit, rec);
+            }
+        }
+        kept
+    };
     let started: Vec<&crate::plan::search::Pred> =
         preds.iter().flatten().map(|p| p.get()).collect();
     let wants = |m: &crate::event::Meta| reads_input(ctx, &started, m);
     let tested = tested_fields(&started);
-    let stats = ctx.data.scan_many(
-        &filter_refs,
-        fields.as_deref(),
-        tested.as_deref(),
-        &wants,
-        &keep,
-        &mut |event, mask| {
-            for (bit, lane) in states.iter_mut().enumerate() {
-                if mask & (1u64 << bit) == 0 {
-                    continue;
-                }
-                if let Ok(lane) = lane {
-                    lane.batch
-                        .push(Record::from_event_with(event.clone(), lane.writes));
-                    if lane.batch.len() >= BATCH {
-                        lane.flush(ctx);
+    let mut give = |bit: usize, rec: Record| {
+        if let Some(Ok(lane)) = states.get_mut(bit) {
+            lane.batch.push(rec);
+            if lane.batch.len() >= BATCH {
+                lane.flush(ctx);
+            }
+        }
+    };
+    let stats = if shapes.iter().flatten().all(|(_, prefix)| prefix.is_empty()) {
+        // No lane has a step to run where the event was parsed: the event is handed on as it
+        // is (a smaller hand-over than records) and the lanes' records made here.
+        ctx.data.scan_many(
+            &filter_refs,
+            fields.as_deref(),
+            tested.as_deref(),
+            &wants,
+            &keep,
+            &|e, mask| (e, mask),
+            &mut |(event, mask)| {
+                for (bit, shape) in shapes.iter().enumerate() {
+                    if let Some((writes, _)) = shape
+                        && mask & (1u64 << bit) != 0
+                    {
+                        give(bit, Record::from_event_with(event.clone(), *writes));
                     }
                 }
-            }
-            Ok(())
-        },
-    );
+                Ok(())
+            },
+        )
+    } else {
+        ctx.data.scan_many(
+            &filter_refs,
+            fields.as_deref(),
+            tested.as_deref(),
+            &wants,
+            &keep,
+            &prepare,
+            &mut |kept| {
+                match kept {
+                    Kept::None => {}
+                    Kept::One(bit, rec) => give(bit, rec),
+                    Kept::Many(all) => all.into_iter().for_each(|(bit, rec)| give(bit, rec)),
+                }
+                Ok(())
+            },
+        )
+    };
     let stats = match stats {
         Ok(s) => s,
         Err(e) => return states.iter().map(|_| Err(e.clone())).collect(),

@@ -97,8 +97,34 @@ pub trait Step: std::fmt::Debug + Send + Sync {
     fn writes(&self) -> usize {
         0
     }
+    /// This step as a change made to each record on its own ([`PerRecord`]), which the
+    /// threads that parse the events may run; `None` (the default) for a step that keeps state
+    /// across records, needs the run's context, or makes several records of one.
+    fn per_record(&self) -> Option<&dyn PerRecord> {
+        None
+    }
     /// Create the runtime state.
     fn start(&self, ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag>;
+}
+
+/// A streaming step that changes each record on its own, from the record and the search's
+/// fixed values alone (`eval`, `where`, `bin span=…`, …): no state across records, no error,
+/// no warning. A scan runs a plan's leading steps of this kind ([`Plan::per_record_prefix`]) on
+/// the threads that parse the events; the records then reach the other steps in line order,
+/// as if every step had run on one thread.
+pub trait PerRecord: Sync {
+    /// Change `rec`; false when the step drops it.
+    fn apply(&self, rec: &mut Record, ctx: &crate::functions::EvalCtx) -> bool;
+}
+
+/// The operator of a [`PerRecord`] step: applies it to each record of a batch.
+pub struct PerRecordOp<'a>(pub &'a dyn PerRecord);
+
+impl Operator for PerRecordOp<'_> {
+    fn push(&mut self, mut batch: Vec<Record>, ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
+        batch.retain_mut(|rec| self.0.apply(rec, &ctx.eval));
+        Ok(batch)
+    }
 }
 
 /// The runtime state of a step: records are pushed through in batches.
@@ -261,6 +287,13 @@ impl Plan {
             }
         }
         n
+    }
+
+    /// The plan's leading steps that change each record on its own ([`Step::per_record`]), in
+    /// order: a scan runs them on the threads that parse the events, and pushes the records
+    /// through the remaining steps from index `len()` on.
+    pub fn per_record_prefix(&self) -> Vec<&dyn PerRecord> {
+        self.steps.iter().map_while(|s| s.per_record()).collect()
     }
 
     /// How the plan's main search reads the data (`tripline explain --scan`): the literals a
