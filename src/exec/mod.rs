@@ -12,8 +12,11 @@ use crate::record::Record;
 use std::cell::RefCell;
 use std::sync::Arc;
 
-/// Records per batch.
-const BATCH: usize = 1024;
+/// Records per batch. Small enough that a batch's records (an event's parsed fields and what
+/// the steps add, about 1–2 KiB each in the join's subsearch) are still in the core's cache
+/// when the next step reads them: the send/hard-delete join over 1 GB ran in 1.94 s with 1024,
+/// 1.69 s with 128 (one thread; the same instructions, per-batch work is negligible).
+const BATCH: usize = 128;
 
 /// Limits that turn runaway work into errors.
 #[derive(Clone, Debug)]
