@@ -773,8 +773,9 @@ impl<T: Send> FileCtx<'_, T> {
     }
 
     /// The chunks of one block: while a chunk's outcomes are accounted and handed to the
-    /// pipelines on this thread, the next chunk's candidate lines are parsed on the pool — when
-    /// there are enough of them to be worth a thread wake-up. The first chunk is parsed while
+    /// pipelines on this thread, the next chunk is searched for the prefilters' literals and
+    /// its candidate lines parsed on the pool (the parsing itself split among the threads when
+    /// there are enough of them to be worth a thread wake-up). The first chunk is parsed while
     /// the previous block's last one is accounted, and this block's last one is left in
     /// [`FileCtx::carry`]. Chunks are still accounted in order, so the results do not depend
     /// on the timing.
@@ -808,18 +809,13 @@ impl<T: Send> FileCtx<'_, T> {
                 self.carry = Some((current, chunk.len()));
                 break;
             };
-            let candidate = select(&parse, buf, upcoming);
-            if selected(&candidate) < MIN_PARALLEL_PARSE {
-                self.settle(current, chunk.len())?;
-                ready = parse_selected(&parse, buf, upcoming, &candidate);
-                continue;
-            }
+            // The next chunk is searched and parsed in a job of its own: another thread takes
+            // it while this one settles the current chunk, or this one runs it when it is done
+            // first (a spawned job goes to this thread's own queue).
             let mut next = None;
             rayon::in_place_scope(|scope| {
-                let (parse, next, candidate) = (&parse, &mut next, &candidate);
-                scope.spawn(move |_| {
-                    *next = Some(parse_selected(parse, buf, upcoming, candidate));
-                });
+                let (parse, next) = (&parse, &mut next);
+                scope.spawn(move |_| *next = Some(outcomes(parse, buf, upcoming)));
                 self.settle(current, chunk.len())
             })?;
             ready = next.unwrap_or_default();
@@ -990,11 +986,6 @@ fn select<T>(parse: &Parse<'_, T>, buf: &[u8], lines: &[Line]) -> Vec<u64> {
     } else {
         crate::plan::prefilter::candidates(parse.prefilters, &parse.literals, buf, &spans)
     }
-}
-
-/// How many lines `select` let through.
-fn selected(candidate: &[u64]) -> usize {
-    candidate.iter().filter(|c| **c != 0).count()
 }
 
 /// Parse the selected lines of a chunk; the outcome of every line, in order.
