@@ -64,13 +64,16 @@ fn per_record_steps_on_the_parsing_threads_keep_rows_and_order() {
     );
     let macros = MacroSet::new();
     let queries = [
-        // three per-record steps, then a step that is not one (`table`)
-        "* | eval m = n % 7 | where m != 3 | eval k = n * 2, n = n + 1000 | table n k",
+        // three per-record steps, then one that is not (`dedup`; every `n` is distinct), then
+        // one that is again but runs in the pipeline
+        "* | eval m = n % 7 | where m != 3 | eval k = n * 2, n = n + 1000 | dedup n | table n k",
         "* | eval b = floor(n / 100) | where b < 5 | stats count by b",
         // `search *` keeps everything and is not per-record: every step runs in the pipeline
-        "* | search * | eval m = n % 7 | where m != 3 | eval k = n * 2, n = n + 1000 | table n k",
+        "* | search * | eval m = n % 7 | where m != 3 | eval k = n * 2, n = n + 1000 | dedup n | table n k",
         // drops every event where it is parsed
         "* | where n < 0 | stats count",
+        // extraction, a filter on it, renaming and a field list, all where the event is parsed
+        r#"* | rex field=n "(?<last>\d)$" | where last == "7" | rename last as d | fields n d"#,
     ];
     let compiled: Vec<_> = queries
         .iter()
@@ -80,13 +83,25 @@ fn per_record_steps_on_the_parsing_threads_keep_rows_and_order() {
         .iter()
         .map(|c| c.plan.per_record_prefix().len())
         .collect();
-    assert_eq!(prefixes, [3, 2, 0, 1]);
-    let fields: [&[&str]; 4] = [&["n", "k"], &["b", "count"], &["n", "k"], &["count"]];
+    assert_eq!(prefixes, [3, 2, 0, 1, 4]);
+    let fields: [&[&str]; 5] = [
+        &["n", "k"],
+        &["b", "count"],
+        &["n", "k"],
+        &["count"],
+        &["n", "d"],
+    ];
+    // The last query: the numbers ending in 7, in line order.
+    let sevens: Vec<String> = (0..EVENTS)
+        .filter(|n| n % 10 == 7)
+        .map(|n| format!("{n}/7"))
+        .collect();
     let expected = [
         expected_first(),
         expected_second(),
         expected_first(),
         vec!["0".to_string()],
+        sevens,
     ];
     let plans: Vec<&tripline::plan::Plan> = compiled.iter().map(|c| &c.plan).collect();
     for threads in [1, 2, 3] {

@@ -9,7 +9,8 @@
 use super::args::{is_kw, split, tokens};
 use crate::diag::Diag;
 use crate::exec::ExecCtx;
-use crate::plan::{Lower, Operator, Step};
+use crate::functions::EvalCtx;
+use crate::plan::{Lower, Operator, PerRecord, PerRecordOp, Step};
 use crate::record::{FieldRef, Record};
 use crate::syntax::ast::TokKind;
 use crate::value::{Value, parse_number};
@@ -165,41 +166,42 @@ impl Step for Convert {
             crate::plan::Reads::Fields(names)
         }
     }
+    fn per_record(&self) -> Option<&dyn PerRecord> {
+        Some(self)
+    }
     fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
-        Ok(Box::new(self))
+        Ok(Box::new(PerRecordOp(self)))
     }
 }
 
-impl Operator for &Convert {
-    fn push(&mut self, mut batch: Vec<Record>, ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
-        for rec in &mut batch {
-            for c in &self.convs {
-                let v = rec.get(&c.field);
-                if v.is_null() {
-                    continue;
-                }
-                let converted = crate::functions::per_value(&v, |x| {
-                    convert_one(c.func, x, &self.timeformat, ctx).unwrap_or_else(|| x.clone())
-                });
-                rec.set(&c.out, converted);
+impl PerRecord for Convert {
+    fn apply(&self, rec: &mut Record, ctx: &EvalCtx) -> bool {
+        for c in &self.convs {
+            let v = rec.get(&c.field);
+            if v.is_null() {
+                continue;
             }
+            let converted = crate::functions::per_value(&v, |x| {
+                convert_one(c.func, x, &self.timeformat, ctx).unwrap_or_else(|| x.clone())
+            });
+            rec.set(&c.out, converted);
         }
-        Ok(batch)
+        true
     }
 }
 
-fn convert_one(f: Func, v: &Value, timeformat: &str, ctx: &ExecCtx) -> Option<Value> {
+fn convert_one(f: Func, v: &Value, timeformat: &str, ctx: &EvalCtx) -> Option<Value> {
     let text = v.to_text()?;
     match f {
         Func::Ctime => {
             let n = v.as_number()?;
-            crate::time::strftime(n, timeformat, &ctx.eval.zone).map(Value::Str)
+            crate::time::strftime(n, timeformat, &ctx.zone).map(Value::Str)
         }
         Func::Mktime => {
             if let Some(n) = v.as_number() {
                 return Some(Value::Num(n));
             }
-            crate::time::strptime(&text, timeformat, &ctx.eval.zone).map(Value::Num)
+            crate::time::strptime(&text, timeformat, &ctx.zone).map(Value::Num)
         }
         Func::Num | Func::Auto => {
             if let Some(n) = parse_number(&text) {

@@ -6,7 +6,8 @@
 use super::args::{name_list, tokens};
 use crate::diag::Diag;
 use crate::exec::ExecCtx;
-use crate::plan::{Lower, Operator, Step};
+use crate::functions::EvalCtx;
+use crate::plan::{Lower, Operator, PerRecord, PerRecordOp, Step};
 use crate::record::Record;
 use crate::syntax::ast::Tok;
 use crate::value::wildcard_captures;
@@ -95,32 +96,38 @@ impl Step for Fields {
             crate::plan::Reads::Fields(self.names.clone())
         }
     }
+    fn per_record(&self) -> Option<&dyn PerRecord> {
+        Some(self)
+    }
     fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
-        Ok(Box::new(self))
+        Ok(Box::new(PerRecordOp(self)))
     }
 }
 
-impl Operator for &Fields {
-    fn push(&mut self, batch: Vec<Record>, _ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
-        Ok(batch
-            .into_iter()
-            .map(|rec| {
-                let mut visible = rec.visible();
-                for meta in crate::record::META_FIELDS {
-                    if self.names.iter().any(|n| n == meta) && !visible.contains_key(meta) {
-                        let v = rec.get_name(meta);
-                        if !v.is_null() {
-                            visible.insert(meta.to_string(), v);
-                        }
-                    }
+impl PerRecord for Fields {
+    fn apply(&self, rec: &mut Record, _ctx: &EvalCtx) -> bool {
+        *rec = self.map(std::mem::take(rec));
+        true
+    }
+}
+
+impl Fields {
+    /// The row of the fields kept (or not removed).
+    fn map(&self, rec: Record) -> Record {
+        let mut visible = rec.visible();
+        for meta in crate::record::META_FIELDS {
+            if self.names.iter().any(|n| n == meta) && !visible.contains_key(meta) {
+                let v = rec.get_name(meta);
+                if !v.is_null() {
+                    visible.insert(meta.to_string(), v);
                 }
-                if self.remove {
-                    visible.retain(|k, _| !matches_any(&self.names, k));
-                } else {
-                    visible.retain(|k, _| k == "_time" || matches_any(&self.names, k));
-                }
-                Record::from_row(visible)
-            })
-            .collect())
+            }
+        }
+        if self.remove {
+            visible.retain(|k, _| !matches_any(&self.names, k));
+        } else {
+            visible.retain(|k, _| k == "_time" || matches_any(&self.names, k));
+        }
+        Record::from_row(visible)
     }
 }

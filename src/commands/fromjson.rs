@@ -10,7 +10,8 @@ use super::spath::parse_json_field;
 use crate::diag::Diag;
 use crate::event::path::scalar;
 use crate::exec::ExecCtx;
-use crate::plan::{Fields, Lower, Operator, Step};
+use crate::functions::EvalCtx;
+use crate::plan::{Fields, Lower, Operator, PerRecord, PerRecordOp, Step};
 use crate::record::{FieldRef, Record};
 use crate::value::Value;
 use serde_json::Value as Json;
@@ -74,24 +75,25 @@ impl Step for FromJson {
     fn reads(&self) -> crate::plan::Reads {
         crate::plan::Reads::Fields(vec![self.field.name().to_string()])
     }
+    fn per_record(&self) -> Option<&dyn PerRecord> {
+        Some(self)
+    }
     fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
-        Ok(Box::new(self))
+        Ok(Box::new(PerRecordOp(self)))
     }
 }
 
-impl Operator for &FromJson {
-    fn push(&mut self, mut batch: Vec<Record>, _ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
-        for rec in &mut batch {
-            let Some(Json::Object(map)) = parse_json_field(&rec.get(&self.field)) else {
-                continue;
-            };
-            for (k, v) in &map {
-                let v = convert(v);
-                if !v.is_null() {
-                    rec.set(&format!("{}{k}", self.prefix), v);
-                }
+impl PerRecord for FromJson {
+    fn apply(&self, rec: &mut Record, _ctx: &EvalCtx) -> bool {
+        let Some(Json::Object(map)) = parse_json_field(&rec.get(&self.field)) else {
+            return true;
+        };
+        for (k, v) in &map {
+            let v = convert(v);
+            if !v.is_null() {
+                rec.set(&format!("{}{k}", self.prefix), v);
             }
         }
-        Ok(batch)
+        true
     }
 }

@@ -12,8 +12,9 @@ use super::common::parse_bool;
 use super::regex::unescape_regex;
 use crate::diag::Diag;
 use crate::exec::ExecCtx;
+use crate::functions::EvalCtx;
 use crate::plan::expr::compile_regex;
-use crate::plan::{Lower, Operator, Step};
+use crate::plan::{Lower, Operator, PerRecord, PerRecordOp, Step};
 use crate::record::{FieldRef, Record};
 use crate::syntax::ast::TokKind;
 use crate::value::Value;
@@ -106,8 +107,11 @@ impl Step for MakeMv {
             self.field.name()
         )
     }
+    fn per_record(&self) -> Option<&dyn PerRecord> {
+        Some(self)
+    }
     fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
-        Ok(Box::new(self))
+        Ok(Box::new(PerRecordOp(self)))
     }
 }
 
@@ -130,27 +134,25 @@ impl MakeMv {
     }
 }
 
-impl Operator for &MakeMv {
-    fn push(&mut self, mut batch: Vec<Record>, _ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
-        for rec in &mut batch {
-            let v = rec.get(&self.field);
-            if v.is_null() {
-                continue;
-            }
-            let mut out = Vec::new();
-            for x in v.values() {
-                out.extend(self.pieces(&x.to_text().unwrap_or_default()));
-            }
-            let new = if out.len() == 1 {
-                out.pop().map_or(Value::Null, Value::Str)
-            } else if out.is_empty() {
-                Value::Null
-            } else {
-                // Empty pieces (allowempty) stay as empty strings, so build Multi directly.
-                Value::Multi(out.into_iter().map(Value::Str).collect())
-            };
-            rec.set(self.field.name(), new);
+impl PerRecord for MakeMv {
+    fn apply(&self, rec: &mut Record, _ctx: &EvalCtx) -> bool {
+        let v = rec.get(&self.field);
+        if v.is_null() {
+            return true;
         }
-        Ok(batch)
+        let mut out = Vec::new();
+        for x in v.values() {
+            out.extend(self.pieces(&x.to_text().unwrap_or_default()));
+        }
+        let new = if out.len() == 1 {
+            out.pop().map_or(Value::Null, Value::Str)
+        } else if out.is_empty() {
+            Value::Null
+        } else {
+            // Empty pieces (allowempty) stay as empty strings, so build Multi directly.
+            Value::Multi(out.into_iter().map(Value::Str).collect())
+        };
+        rec.set(self.field.name(), new);
+        true
     }
 }

@@ -8,8 +8,9 @@
 use super::args::tokens;
 use crate::diag::{Diag, Span};
 use crate::exec::ExecCtx;
+use crate::functions::EvalCtx;
 use crate::plan::expr::compile_regex;
-use crate::plan::{Lower, Operator, Step};
+use crate::plan::{Lower, Operator, PerRecord, PerRecordOp, Step};
 use crate::record::{FieldRef, Record};
 use crate::syntax::ast::{Tok, TokKind};
 use regex::Regex;
@@ -105,22 +106,22 @@ impl Step for RegexStep {
             self.raw
         )
     }
+    fn per_record(&self) -> Option<&dyn PerRecord> {
+        Some(self)
+    }
     fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
-        Ok(Box::new(self))
+        Ok(Box::new(PerRecordOp(self)))
     }
 }
 
-impl Operator for &RegexStep {
-    fn push(&mut self, mut batch: Vec<Record>, _ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
-        batch.retain(|rec| {
-            let v = rec.get(&self.field);
-            let hit = v
-                .values()
-                .iter()
-                .filter_map(crate::value::Value::to_text)
-                .any(|t| self.re.is_match(&t));
-            hit != self.negate
-        });
-        Ok(batch)
+impl PerRecord for RegexStep {
+    fn apply(&self, rec: &mut Record, _ctx: &EvalCtx) -> bool {
+        let v = rec.get(&self.field);
+        let hit = v
+            .values()
+            .iter()
+            .filter_map(crate::value::Value::to_text)
+            .any(|t| self.re.is_match(&t));
+        hit != self.negate
     }
 }

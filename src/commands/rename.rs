@@ -7,7 +7,8 @@
 use super::args::{name_list, tokens};
 use crate::diag::Diag;
 use crate::exec::ExecCtx;
-use crate::plan::{Lower, Operator, Step};
+use crate::functions::EvalCtx;
+use crate::plan::{Lower, Operator, PerRecord, PerRecordOp, Step};
 use crate::record::Record;
 use crate::syntax::ast::Tok;
 use crate::value::{Value, wildcard_captures};
@@ -140,8 +141,11 @@ impl Step for Rename {
         }
         crate::plan::Reads::Fields(self.pairs.iter().map(|(a, _)| a.clone()).collect())
     }
+    fn per_record(&self) -> Option<&dyn PerRecord> {
+        Some(self)
+    }
     fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
-        Ok(Box::new(self))
+        Ok(Box::new(PerRecordOp(self)))
     }
 }
 
@@ -202,46 +206,47 @@ impl Rename {
     }
 }
 
-impl Operator for &Rename {
-    fn push(&mut self, batch: Vec<Record>, _ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
-        Ok(batch
-            .into_iter()
-            .map(|rec| {
-                if rec.event.is_some() {
-                    return self.rename_event(rec);
+impl PerRecord for Rename {
+    fn apply(&self, rec: &mut Record, _ctx: &EvalCtx) -> bool {
+        *rec = self.map(std::mem::take(rec));
+        true
+    }
+}
+
+impl Rename {
+    /// The record with the fields renamed.
+    fn map(&self, rec: Record) -> Record {
+        if rec.event.is_some() {
+            return self.rename_event(rec);
+        }
+        let names = rec.all_names();
+        let mut row = rec.visible();
+        for m in crate::record::META_FIELDS {
+            if names.iter().any(|n| n == m) && !row.contains_key(m) {
+                row.insert(m.to_string(), rec.get_name(m));
+            }
+        }
+        for (from, to) in &self.pairs {
+            let renames: Vec<(String, String)> = row
+                .keys()
+                .filter_map(|k| wildcard_captures(from, k).map(|c| (k.clone(), fill(to, &c))))
+                .collect();
+            if renames.is_empty() {
+                // Renaming a missing field onto an existing one removes it (Splunk).
+                if !from.contains('*') {
+                    row.shift_remove(to.as_str());
                 }
-                let names = rec.all_names();
-                let mut row = rec.visible();
-                for m in crate::record::META_FIELDS {
-                    if names.iter().any(|n| n == m) && !row.contains_key(m) {
-                        row.insert(m.to_string(), rec.get_name(m));
-                    }
+                continue;
+            }
+            row = rename_in_place(row, &renames);
+        }
+        if rec.event.is_some() {
+            for m in crate::record::META_FIELDS {
+                if !self.pairs.iter().any(|(_, b)| b == m) {
+                    row.shift_remove(m);
                 }
-                for (from, to) in &self.pairs {
-                    let renames: Vec<(String, String)> = row
-                        .keys()
-                        .filter_map(|k| {
-                            wildcard_captures(from, k).map(|c| (k.clone(), fill(to, &c)))
-                        })
-                        .collect();
-                    if renames.is_empty() {
-                        // Renaming a missing field onto an existing one removes it (Splunk).
-                        if !from.contains('*') {
-                            row.shift_remove(to.as_str());
-                        }
-                        continue;
-                    }
-                    row = rename_in_place(row, &renames);
-                }
-                if rec.event.is_some() {
-                    for m in crate::record::META_FIELDS {
-                        if !self.pairs.iter().any(|(_, b)| b == m) {
-                            row.shift_remove(m);
-                        }
-                    }
-                }
-                Record::from_row(row)
-            })
-            .collect())
+            }
+        }
+        Record::from_row(row)
     }
 }

@@ -13,7 +13,8 @@
 use super::args::{is_kw, name_list, tokens};
 use crate::diag::Diag;
 use crate::exec::ExecCtx;
-use crate::plan::{Lower, Operator, Step};
+use crate::functions::EvalCtx;
+use crate::plan::{Lower, Operator, PerRecord, PerRecordOp, Step};
 use crate::record::Record;
 use crate::syntax::ast::{Tok, TokKind};
 use crate::value::{Value, wildcard_captures};
@@ -148,46 +149,47 @@ impl Step for Replace {
         }
         s
     }
+    fn per_record(&self) -> Option<&dyn PerRecord> {
+        Some(self)
+    }
     fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
-        Ok(Box::new(self))
+        Ok(Box::new(PerRecordOp(self)))
     }
 }
 
-impl Operator for &Replace {
-    fn push(&mut self, mut batch: Vec<Record>, _ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
-        for rec in &mut batch {
-            let names = if self.fields.is_empty() {
-                rec.visible()
-                    .into_keys()
-                    .filter(|n| !n.starts_with('_'))
-                    .collect()
-            } else {
-                self.fields.clone()
-            };
-            for name in names {
-                let v = rec.get_name(&name);
-                let vals = v.values();
-                let mut changed = false;
-                let new: Vec<Value> = vals
-                    .iter()
-                    .map(|x| match self.replace(x) {
-                        Some(r) => {
-                            changed = true;
-                            r
-                        }
-                        None => x.clone(),
-                    })
-                    .collect();
-                if changed {
-                    let nv = if let [one] = new.as_slice() {
-                        one.clone()
-                    } else {
-                        Value::Multi(new)
-                    };
-                    rec.set(&name, nv);
-                }
+impl PerRecord for Replace {
+    fn apply(&self, rec: &mut Record, _ctx: &EvalCtx) -> bool {
+        let names = if self.fields.is_empty() {
+            rec.visible()
+                .into_keys()
+                .filter(|n| !n.starts_with('_'))
+                .collect()
+        } else {
+            self.fields.clone()
+        };
+        for name in names {
+            let v = rec.get_name(&name);
+            let vals = v.values();
+            let mut changed = false;
+            let new: Vec<Value> = vals
+                .iter()
+                .map(|x| match self.replace(x) {
+                    Some(r) => {
+                        changed = true;
+                        r
+                    }
+                    None => x.clone(),
+                })
+                .collect();
+            if changed {
+                let nv = if let [one] = new.as_slice() {
+                    one.clone()
+                } else {
+                    Value::Multi(new)
+                };
+                rec.set(&name, nv);
             }
         }
-        Ok(batch)
+        true
     }
 }

@@ -9,8 +9,9 @@
 use super::args::{number_opt, split, tokens};
 use crate::diag::{Diag, Span};
 use crate::exec::ExecCtx;
+use crate::functions::EvalCtx;
 use crate::plan::expr::compile_regex;
-use crate::plan::{Fields, Lower, Operator, Step};
+use crate::plan::{Fields, Lower, Operator, PerRecord, PerRecordOp, Step};
 use crate::record::{FieldRef, Record};
 use crate::syntax::ast::TokKind;
 use crate::value::Value;
@@ -371,63 +372,64 @@ impl Step for Rex {
     fn reads(&self) -> crate::plan::Reads {
         crate::plan::Reads::Fields(vec![self.field.name().to_string()])
     }
+    fn per_record(&self) -> Option<&dyn PerRecord> {
+        Some(self)
+    }
     fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
-        Ok(Box::new(self))
+        Ok(Box::new(PerRecordOp(self)))
     }
 }
 
-impl Operator for &Rex {
-    fn push(&mut self, mut batch: Vec<Record>, _ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
-        for rec in &mut batch {
-            let v = rec.get(&self.field);
-            if v.is_null() {
-                continue;
+impl PerRecord for Rex {
+    fn apply(&self, rec: &mut Record, _ctx: &EvalCtx) -> bool {
+        let v = rec.get(&self.field);
+        if v.is_null() {
+            return true;
+        }
+        match &self.mode {
+            Mode::Extract {
+                re,
+                max_match,
+                offset_field,
+            } => {
+                let texts: Vec<String> = v.values().iter().filter_map(Value::to_text).collect();
+                let (found, offsets) = extract(re, *max_match, &texts);
+                for (name, vals) in found {
+                    if !vals.is_empty() {
+                        rec.set(
+                            &name,
+                            Value::from_values(vals.into_iter().map(Value::Str).collect()),
+                        );
+                    }
+                }
+                if let Some(o) = offset_field
+                    && !offsets.is_empty()
+                {
+                    rec.set(o, Value::Str(offsets.join("&")));
+                }
             }
-            match &self.mode {
-                Mode::Extract {
-                    re,
-                    max_match,
-                    offset_field,
-                } => {
-                    let texts: Vec<String> = v.values().iter().filter_map(Value::to_text).collect();
-                    let (found, offsets) = extract(re, *max_match, &texts);
-                    for (name, vals) in found {
-                        if !vals.is_empty() {
-                            rec.set(
-                                &name,
-                                Value::from_values(vals.into_iter().map(Value::Str).collect()),
-                            );
-                        }
-                    }
-                    if let Some(o) = offset_field
-                        && !offsets.is_empty()
-                    {
-                        rec.set(o, Value::Str(offsets.join("&")));
-                    }
-                }
-                Mode::Subst {
-                    re,
-                    repl,
-                    global,
-                    nth,
-                } => {
-                    let out = crate::functions::per_value(&v, |x| {
-                        x.to_text().map_or(Value::Null, |t| {
-                            Value::Str(substitute(re, repl, *global, *nth, &t))
-                        })
-                    });
-                    rec.set(self.field.name(), out);
-                }
-                Mode::Translit(map) => {
-                    let out = crate::functions::per_value(&v, |x| {
-                        x.to_text()
-                            .map_or(Value::Null, |t| Value::Str(transliterate(map, &t)))
-                    });
-                    rec.set(self.field.name(), out);
-                }
+            Mode::Subst {
+                re,
+                repl,
+                global,
+                nth,
+            } => {
+                let out = crate::functions::per_value(&v, |x| {
+                    x.to_text().map_or(Value::Null, |t| {
+                        Value::Str(substitute(re, repl, *global, *nth, &t))
+                    })
+                });
+                rec.set(self.field.name(), out);
+            }
+            Mode::Translit(map) => {
+                let out = crate::functions::per_value(&v, |x| {
+                    x.to_text()
+                        .map_or(Value::Null, |t| Value::Str(transliterate(map, &t)))
+                });
+                rec.set(self.field.name(), out);
             }
         }
-        Ok(batch)
+        true
     }
 }
 

@@ -6,7 +6,8 @@
 use super::args::{name_list, tokens};
 use crate::diag::Diag;
 use crate::exec::ExecCtx;
-use crate::plan::{Lower, Operator, Step};
+use crate::functions::EvalCtx;
+use crate::plan::{Lower, Operator, PerRecord, PerRecordOp, Step};
 use crate::record::Record;
 use crate::syntax::ast::Tok;
 use crate::value::wildcard_captures;
@@ -59,38 +60,44 @@ impl Step for Table {
             crate::plan::Reads::Consumes(self.names.clone())
         }
     }
+    fn per_record(&self) -> Option<&dyn PerRecord> {
+        Some(self)
+    }
     fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
-        Ok(Box::new(self))
+        Ok(Box::new(PerRecordOp(self)))
     }
 }
 
-impl Operator for &Table {
-    fn push(&mut self, batch: Vec<Record>, _ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
-        Ok(batch
-            .into_iter()
-            .map(|rec| {
-                let mut row = crate::record::FieldMap::default();
-                let mut all: Option<Vec<String>> = None;
-                for n in &self.names {
-                    if n.contains('*') {
-                        let names = all.get_or_insert_with(|| rec.all_names());
-                        let mut hits: Vec<&String> = names
-                            .iter()
-                            .filter(|k| wildcard_captures(n, k).is_some())
-                            .collect();
-                        hits.sort();
-                        for h in hits {
-                            if !row.contains_key(h) {
-                                row.insert(h.clone(), rec.get_name(h));
-                            }
-                        }
-                    } else if !row.contains_key(n) {
-                        row.insert(n.clone(), rec.get_name(n));
+impl PerRecord for Table {
+    fn apply(&self, rec: &mut Record, _ctx: &EvalCtx) -> bool {
+        *rec = self.map(std::mem::take(rec));
+        true
+    }
+}
+
+impl Table {
+    /// The row of the listed fields, in their order.
+    fn map(&self, rec: Record) -> Record {
+        let mut row = crate::record::FieldMap::default();
+        let mut all: Option<Vec<String>> = None;
+        for n in &self.names {
+            if n.contains('*') {
+                let names = all.get_or_insert_with(|| rec.all_names());
+                let mut hits: Vec<&String> = names
+                    .iter()
+                    .filter(|k| wildcard_captures(n, k).is_some())
+                    .collect();
+                hits.sort();
+                for h in hits {
+                    if !row.contains_key(h) {
+                        row.insert(h.clone(), rec.get_name(h));
                     }
                 }
-                row.retain(|_, v: &mut crate::value::Value| !v.is_null());
-                Record::from_row(row)
-            })
-            .collect())
+            } else if !row.contains_key(n) {
+                row.insert(n.clone(), rec.get_name(n));
+            }
+        }
+        row.retain(|_, v: &mut crate::value::Value| !v.is_null());
+        Record::from_row(row)
     }
 }

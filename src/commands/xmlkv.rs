@@ -8,7 +8,8 @@
 use super::args::{name_list, split, tokens};
 use crate::diag::Diag;
 use crate::exec::ExecCtx;
-use crate::plan::{Fields, Lower, Operator, Step};
+use crate::functions::EvalCtx;
+use crate::plan::{Fields, Lower, Operator, PerRecord, PerRecordOp, Step};
 use crate::record::{FieldRef, Record};
 use crate::value::Value;
 
@@ -83,22 +84,23 @@ impl Step for XmlKv {
             Fields::Known(v) | Fields::Open(v) => Fields::Open(v),
         }
     }
+    fn per_record(&self) -> Option<&dyn PerRecord> {
+        Some(self)
+    }
     fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
-        Ok(Box::new(self))
+        Ok(Box::new(PerRecordOp(self)))
     }
 }
 
-impl Operator for &XmlKv {
-    fn push(&mut self, mut batch: Vec<Record>, _ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
-        for rec in &mut batch {
-            let v = rec.get(&self.field);
-            let Some(text) = v.values().first().and_then(Value::to_text) else {
-                continue;
-            };
-            for (k, v) in pairs(&text) {
-                rec.set(&k, Value::Str(v));
-            }
+impl PerRecord for XmlKv {
+    fn apply(&self, rec: &mut Record, _ctx: &EvalCtx) -> bool {
+        let v = rec.get(&self.field);
+        let Some(text) = v.values().first().and_then(Value::to_text) else {
+            return true;
+        };
+        for (k, v) in pairs(&text) {
+            rec.set(&k, Value::Str(v));
         }
-        Ok(batch)
+        true
     }
 }
