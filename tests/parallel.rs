@@ -74,6 +74,8 @@ fn per_record_steps_on_the_parsing_threads_keep_rows_and_order() {
         "* | where n < 0 | stats count",
         // extraction, a filter on it, renaming and a field list, all where the event is parsed
         r#"* | rex field=n "(?<last>\d)$" | where last == "7" | rename last as d | fields n d"#,
+        // a thousand groups: their rows are made on all threads, in the groups' order
+        "* | eval s = n % 1000 | stats count by s",
     ];
     let compiled: Vec<_> = queries
         .iter()
@@ -83,13 +85,14 @@ fn per_record_steps_on_the_parsing_threads_keep_rows_and_order() {
         .iter()
         .map(|c| c.plan.per_record_prefix().len())
         .collect();
-    assert_eq!(prefixes, [3, 2, 0, 1, 4]);
-    let fields: [&[&str]; 5] = [
+    assert_eq!(prefixes, [3, 2, 0, 1, 4, 1]);
+    let fields: [&[&str]; 6] = [
         &["n", "k"],
         &["b", "count"],
         &["n", "k"],
         &["count"],
         &["n", "d"],
+        &["s", "count"],
     ];
     // The last query: the numbers ending in 7, in line order.
     let sevens: Vec<String> = (0..EVENTS)
@@ -102,6 +105,8 @@ fn per_record_steps_on_the_parsing_threads_keep_rows_and_order() {
         expected_first(),
         vec!["0".to_string()],
         sevens,
+        // numbers sort as numbers: 0, 1, … 999; three events each (n, n + 1000, n + 2000)
+        (0..1000).map(|s| format!("{s}/3")).collect(),
     ];
     let plans: Vec<&tripline::plan::Plan> = compiled.iter().map(|c| &c.plan).collect();
     for threads in [1, 2, 3] {

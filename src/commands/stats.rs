@@ -13,6 +13,7 @@ use crate::record::{FieldRef, Record};
 use crate::syntax::ast::{Agg, AggArg, Args};
 use crate::value::{SortKey, Value};
 use indexmap::IndexMap;
+use rayon::prelude::*;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
@@ -961,45 +962,60 @@ impl Operator for StatsOp<'_> {
                 .enumerate()
                 .map(|(i, (text, g))| (g.key.iter().map(SortKey::of).collect(), &text[..], i))
                 .collect();
-            keys.sort_by(|(a, ta, _), (b, tb, _)| a.cmp(b).then_with(|| ta.cmp(tb)));
+            // A total order (no two groups have the same texts): the parallel sort gives what
+            // a serial one gives.
+            keys.par_sort_by(|(a, ta, _), (b, tb, _)| a.cmp(b).then_with(|| ta.cmp(tb)));
             keys.into_iter().map(|(_, _, i)| i).collect()
         };
         let mut groups: Vec<Option<Group>> = groups.into_iter().map(|(_, g)| Some(g)).collect();
-        Ok(order
+        let ordered: Vec<Group> = order
             .into_iter()
             .filter_map(|i| groups.get_mut(i).and_then(Option::take))
-            .map(|g| {
-                // Room for every field at once (the wildcard aggregations' fields aside).
-                let mut row = crate::record::FieldMap::with_capacity_and_hasher(
-                    self.spec.by.len() + self.spec.aggs.len(),
-                    Default::default(),
-                );
-                for (f, v) in self.spec.by.iter().zip(g.key) {
-                    row.insert(f.name().to_string(), v);
-                }
-                for (i, (spec, state)) in self.spec.aggs.iter().zip(g.states).enumerate() {
-                    if !matches!(spec.input, Input::Wild(_)) {
-                        row.insert(spec.out.clone(), state.into_result(spec.func));
-                        continue;
-                    }
-                    // One field per matched name, in name order; a BY field or a named
-                    // aggregation of the same name keeps its own value.
-                    for (caps, st) in g.wild.get(&i).into_iter().flat_map(BTreeMap::values) {
-                        let name = fill_stars(&spec.out, caps);
-                        let named = self.spec.by.iter().any(|b| b.name() == name)
-                            || self
-                                .spec
-                                .aggs
-                                .iter()
-                                .any(|a| !matches!(a.input, Input::Wild(_)) && a.out == name);
-                        if !named && !row.contains_key(&name) {
-                            row.insert(name, st.result(spec.func));
-                        }
-                    }
-                }
-                Record::from_row(row)
-            })
+            .collect();
+        // Each group's row is made on its own (on all threads; rows stay in order).
+        Ok(ordered
+            .into_par_iter()
+            .with_min_len(ROWS_PER_TASK)
+            .map(|g| self.row(g))
             .collect())
+    }
+}
+
+/// Fewest groups whose rows are made as one task of the thread pool.
+const ROWS_PER_TASK: usize = 256;
+
+impl StatsOp<'_> {
+    /// The result row of a group: its BY fields, then one field per aggregation.
+    fn row(&self, g: Group) -> Record {
+        // Room for every field at once (the wildcard aggregations' fields aside).
+        let mut row = crate::record::FieldMap::with_capacity_and_hasher(
+            self.spec.by.len() + self.spec.aggs.len(),
+            Default::default(),
+        );
+        for (f, v) in self.spec.by.iter().zip(g.key) {
+            row.insert(f.name().to_string(), v);
+        }
+        for (i, (spec, state)) in self.spec.aggs.iter().zip(g.states).enumerate() {
+            if !matches!(spec.input, Input::Wild(_)) {
+                row.insert(spec.out.clone(), state.into_result(spec.func));
+                continue;
+            }
+            // One field per matched name, in name order; a BY field or a named aggregation
+            // of the same name keeps its own value.
+            for (caps, st) in g.wild.get(&i).into_iter().flat_map(BTreeMap::values) {
+                let name = fill_stars(&spec.out, caps);
+                let named = self.spec.by.iter().any(|b| b.name() == name)
+                    || self
+                        .spec
+                        .aggs
+                        .iter()
+                        .any(|a| !matches!(a.input, Input::Wild(_)) && a.out == name);
+                if !named && !row.contains_key(&name) {
+                    row.insert(name, st.result(spec.func));
+                }
+            }
+        }
+        Record::from_row(row)
     }
 }
 
