@@ -399,6 +399,8 @@ type Line = (usize, usize, usize);
 struct Done<T> {
     parsed: Vec<Outcome<T>>,
     skipped: u64,
+    /// Lines of the chunk (for the progress line).
+    lines: usize,
 }
 
 // Not derived: that would ask `T: Default`.
@@ -407,6 +409,7 @@ impl<T> Default for Done<T> {
         Done {
             parsed: Vec::new(),
             skipped: 0,
+            lines: 0,
         }
     }
 }
@@ -571,7 +574,7 @@ struct FileCtx<'a, T> {
     /// (without this, the other threads would have nothing to do at every block boundary).
     /// Everything that accounts a line settles them first ([`FileCtx::flush`]), so lines are
     /// still accounted in order.
-    carry: Option<(Done<T>, usize)>,
+    carry: Option<Done<T>>,
     stats: &'a mut ReadStats,
     sink: &'a mut dyn FnMut(T) -> Result<(), Diag>,
     observer: Option<&'a dyn Observer>,
@@ -677,42 +680,29 @@ impl<T: Send> FileCtx<'_, T> {
         // The other of the two blocks: one is processed while the next is read into this one.
         let mut spare: Vec<u8> = Vec::with_capacity(BLOCK);
         loop {
-            // Complete lines in buf[pos..], in chunks.
-            let mut chunks: Vec<Vec<Line>> = Vec::new();
-            let mut lines: Vec<Line> = Vec::new();
-            let mut cursor = pos;
-            while let Some(i) = memchr::memchr(b'\n', buf.get(cursor..).unwrap_or_default()) {
-                let end = cursor + i;
+            // The end of a line too long, begun in an earlier block, is rejected first.
+            let mut start = pos;
+            if overlong && let Some(i) = memchr::memchr(b'\n', buf.get(pos..).unwrap_or_default()) {
+                overlong = false;
                 line_no += 1;
-                if overlong || end - cursor > self.max_line {
-                    overlong = false;
-                    // The lines before it are accounted first.
-                    chunks.push(std::mem::take(&mut lines));
-                    self.process_chunks(&buf, &chunks)?;
-                    chunks.clear();
-                    self.stats.read += 1;
-                    self.reject(
-                        line_no,
-                        &format!(
-                            "line longer than {} bytes (raise it with --max-line-bytes)",
-                            self.max_line
-                        ),
-                    )?;
-                } else {
-                    lines.push((line_no, cursor, end));
-                }
-                cursor = end + 1;
-                if lines.len() >= CHUNK {
-                    chunks.push(std::mem::take(&mut lines));
-                }
+                self.stats.read += 1;
+                self.reject(line_no, &overlong_message(self.max_line))?;
+                start = pos + i + 1;
             }
-            chunks.push(lines);
+            // The complete lines: buf[start..end]. They are split into chunks by the jobs that
+            // parse them (see `process_block`).
+            let end = if overlong {
+                start
+            } else {
+                memchr::memrchr(b'\n', buf.get(start..).unwrap_or_default())
+                    .map_or(start, |i| start + i + 1)
+            };
             // The incomplete last line starts the next block, which is read while this one's
             // lines are processed (on another thread when there is one: reading is a copy
             // the kernel makes, and the parsing and searching need not wait for it).
             let mut next = std::mem::take(&mut spare);
             next.clear();
-            let rest = buf.get(cursor..).unwrap_or_default();
+            let rest = buf.get(end..).unwrap_or_default();
             if rest.len() > self.max_line {
                 overlong = true;
             } else {
@@ -728,7 +718,7 @@ impl<T: Send> FileCtx<'_, T> {
             rayon::in_place_scope(|scope| {
                 let (reader, next, filled) = (&mut reader, &mut next, &mut filled);
                 scope.spawn(move |_| *filled = fill(&mut **reader, next, want, &origin));
-                self.process_chunks(&buf, &chunks)
+                self.process_block(&buf, start, end, &mut line_no)
             })?;
             spare = std::mem::replace(&mut buf, next);
             let eof = self.filled(filled, buf.len().saturating_sub(before));
@@ -736,13 +726,7 @@ impl<T: Send> FileCtx<'_, T> {
                 if overlong {
                     line_no += 1;
                     self.stats.read += 1;
-                    return self.reject(
-                        line_no,
-                        &format!(
-                            "line longer than {} bytes (raise it with --max-line-bytes)",
-                            self.max_line
-                        ),
-                    );
+                    return self.reject(line_no, &overlong_message(self.max_line));
                 }
                 if let Some(msg) = self.pending.take() {
                     // What came after the last complete line is lost with the rest.
@@ -761,70 +745,83 @@ impl<T: Send> FileCtx<'_, T> {
     fn process(&mut self, buf: &[u8], lines: &[Line]) -> Result<(), Diag> {
         self.flush()?;
         let done = outcomes(&self.parse, buf, lines);
-        self.settle(done, lines.len())
+        self.settle(done)
     }
 
     /// Account the carried chunk, if any (see [`FileCtx::carry`]).
     fn flush(&mut self) -> Result<(), Diag> {
         match self.carry.take() {
-            Some((done, lines)) => self.settle(done, lines),
+            Some(done) => self.settle(done),
             None => Ok(()),
         }
     }
 
-    /// The chunks of one block: while a chunk's outcomes are accounted and handed to the
-    /// pipelines on this thread, the next chunk is searched for the prefilters' literals and
-    /// its candidate lines parsed on the pool (the parsing itself split among the threads when
-    /// there are enough of them to be worth a thread wake-up). The first chunk is parsed while
-    /// the previous block's last one is accounted, and this block's last one is left in
-    /// [`FileCtx::carry`]. Chunks are still accounted in order, so the results do not depend
-    /// on the timing.
-    fn process_chunks(&mut self, buf: &[u8], chunks: &[Vec<Line>]) -> Result<(), Diag> {
+    /// The complete lines of a block, `buf[from..end]`, numbered after `*line_no` (which
+    /// ends at the last one's number). They go in chunks of [`CHUNK`] lines (or up to a line
+    /// too long, see [`chunk`]): while a chunk's outcomes are accounted and handed to the
+    /// pipelines on this thread, the next chunk is split off, searched for the prefilters'
+    /// literals and its candidate lines parsed in a job of the pool (the parsing itself split
+    /// among the threads when there are enough of them to be worth a thread wake-up). The
+    /// first chunk is parsed while the previous block's last one is accounted, and this
+    /// block's last one is left in [`FileCtx::carry`]. Chunks are still accounted in order, so
+    /// the results do not depend on the timing.
+    fn process_block(
+        &mut self,
+        buf: &[u8],
+        from: usize,
+        end: usize,
+        line_no: &mut usize,
+    ) -> Result<(), Diag> {
+        let max = self.max_line;
+        if from >= end {
+            return Ok(());
+        }
         if rayon::current_num_threads() < 2 {
-            for c in chunks {
-                self.process(buf, c)?;
+            let mut at = from;
+            while at < end {
+                self.flush()?;
+                let c = chunk(&self.parse, buf, at, end, *line_no, max);
+                (at, *line_no) = (c.next, c.last);
+                self.settle(c.done)?;
             }
             return Ok(());
         }
-        let Some(first) = chunks.first() else {
-            return Ok(());
-        };
         let parse = self.parse.clone();
         // The first chunk is parsed on the pool while the previous block's last chunk goes
         // through the pipelines here.
         let carried = self.carry.take();
-        let mut ready = Done::default();
+        let mut ready = None;
+        let first = *line_no;
         rayon::in_place_scope(|scope| {
             let (parse, ready) = (&parse, &mut ready);
-            scope.spawn(move |_| *ready = outcomes(parse, buf, first));
+            scope.spawn(move |_| *ready = Some(chunk(parse, buf, from, end, first, max)));
             match carried {
-                Some((done, lines)) => self.settle(done, lines),
+                Some(done) => self.settle(done),
                 None => Ok(()),
             }
         })?;
-        for (i, chunk) in chunks.iter().enumerate() {
-            let current = std::mem::take(&mut ready);
-            let Some(upcoming) = chunks.get(i + 1) else {
+        while let Some(current) = ready.take() {
+            *line_no = current.last;
+            if current.next >= end {
                 // The last chunk waits for the next block's first (see `carry`).
-                self.carry = Some((current, chunk.len()));
+                self.carry = Some(current.done);
                 break;
-            };
-            // The next chunk is searched and parsed in a job of its own: another thread takes
-            // it while this one settles the current chunk, or this one runs it when it is done
-            // first (a spawned job goes to this thread's own queue).
-            let mut next = None;
+            }
+            // The next chunk is split off, searched and parsed in a job of its own: another
+            // thread takes it while this one settles the current chunk, or this one runs it
+            // when it is done first (a spawned job goes to this thread's own queue).
+            let (at, n) = (current.next, current.last);
             rayon::in_place_scope(|scope| {
-                let (parse, next) = (&parse, &mut next);
-                scope.spawn(move |_| *next = Some(outcomes(parse, buf, upcoming)));
-                self.settle(current, chunk.len())
+                let (parse, ready) = (&parse, &mut ready);
+                scope.spawn(move |_| *ready = Some(chunk(parse, buf, at, end, n, max)));
+                self.settle(current.done)
             })?;
-            ready = next.unwrap_or_default();
         }
         Ok(())
     }
 
     /// Account a chunk's outcomes, in line order.
-    fn settle(&mut self, done: Done<T>, lines: usize) -> Result<(), Diag> {
+    fn settle(&mut self, done: Done<T>) -> Result<(), Diag> {
         // Skipped lines only count: when they are counted does not matter.
         self.stats.read += done.skipped;
         self.stats.skipped += done.skipped;
@@ -832,7 +829,7 @@ impl<T: Send> FileCtx<'_, T> {
             self.account(o)?;
         }
         if let Some(obs) = self.observer {
-            obs.advance(0, lines as u64);
+            obs.advance(0, done.lines as u64);
         }
         Ok(())
     }
@@ -1027,7 +1024,64 @@ fn parse_selected<T: Send>(
                     .all(u8::is_ascii_whitespace)
         })
         .count() as u64;
-    Done { parsed, skipped }
+    Done {
+        parsed,
+        skipped,
+        lines: lines.len(),
+    }
+}
+
+/// A chunk of a block, with what became of its lines.
+struct Chunk<T> {
+    done: Done<T>,
+    /// Where the next chunk starts.
+    next: usize,
+    /// The number of the chunk's last line.
+    last: usize,
+}
+
+/// The next chunk of the complete lines `buf[from..end]` (lines numbered after `line_no`):
+/// up to [`CHUNK`] lines, searched and parsed ([`outcomes`]). A line longer than `max` ends
+/// the chunk, as a malformed line after the others (so it is reported in line order).
+fn chunk<T: Send>(
+    parse: &Parse<'_, T>,
+    buf: &[u8],
+    from: usize,
+    end: usize,
+    line_no: usize,
+    max: usize,
+) -> Chunk<T> {
+    let mut lines: Vec<Line> = Vec::with_capacity(CHUNK);
+    let (mut cursor, mut n) = (from, line_no);
+    let mut overlong = None;
+    while lines.len() < CHUNK
+        && let Some(i) = memchr::memchr(b'\n', buf.get(cursor..end).unwrap_or_default())
+    {
+        let e = cursor + i;
+        n += 1;
+        let start = std::mem::replace(&mut cursor, e + 1);
+        if e - start > max {
+            overlong = Some(n);
+            break;
+        }
+        lines.push((n, start, e));
+    }
+    let mut done = outcomes(parse, buf, &lines);
+    if let Some(line) = overlong {
+        done.parsed
+            .push(Outcome::Malformed(line, overlong_message(max)));
+        done.lines += 1;
+    }
+    Chunk {
+        done,
+        next: cursor,
+        last: n,
+    }
+}
+
+/// Why a line too long was not read.
+fn overlong_message(max: usize) -> String {
+    format!("line longer than {max} bytes (raise it with --max-line-bytes)")
 }
 
 /// Read until `buf` has grown by `want` bytes or the input ends; true at the end.
