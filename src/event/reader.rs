@@ -129,6 +129,28 @@ struct TimeRule {
     zone: Zone,
 }
 
+/// What a pass over a dataset parses and keeps (see [`Dataset::scan_many`]).
+#[derive(Clone, Copy)]
+pub struct Pass<'a> {
+    /// A line is parsed when any of these lets it through (all lines when the list is empty or
+    /// one of them is empty).
+    pub prefilters: &'a [&'a Prefilter],
+    /// Parse only the top-level keys these fields (and the input's time field) are looked up
+    /// in ([`Projection`]); `None`: whole events.
+    pub fields: Option<&'a [String]>,
+    /// The fields `keep` reads (`None`: not known): a line that is always parsed (a `\u`
+    /// escape, see [`crate::plan::prefilter::must_parse`]; most such lines match nothing) is
+    /// first parsed with only those, and again with all of `fields` only when `keep` wants it.
+    pub tested: Option<&'a [String]>,
+    /// An input whose metadata this refuses is not read at all (counted in
+    /// [`ReadStats::inputs_skipped`]), unless the reading is strict (every line validated).
+    pub wants: &'a dyn Fn(&Meta) -> bool,
+    /// Gets an event and the mask of the prefilters its line met (bit `i` for
+    /// `prefilters[i]`, see [`crate::plan::prefilter::passing`]; every bit when the line was
+    /// not filtered, or must always be parsed), and returns a bit per consumer that wants it.
+    pub keep: &'a (dyn Fn(&Arc<Event>, u64) -> u64 + Sync),
+}
+
 impl Dataset {
     /// A dataset over `inputs`.
     pub fn new(inputs: Vec<Input>, cfg: ReadConfig) -> Dataset {
@@ -164,46 +186,33 @@ impl Dataset {
         sink: &mut dyn FnMut(Arc<Event>) -> Result<(), Diag>,
     ) -> Result<ReadStats, Diag> {
         let filters: Vec<&Prefilter> = prefilter.into_iter().collect();
-        self.scan_many(
-            &filters,
-            None,
-            None,
-            &|_| true,
-            &|e, _| u64::from(keep(e)),
-            &|e, _| e,
-            &mut |e| sink(e),
-        )
+        let pass = Pass {
+            prefilters: &filters,
+            fields: None,
+            tested: None,
+            wants: &|_| true,
+            keep: &|e, _| u64::from(keep(e)),
+        };
+        self.scan_many(&pass, &|e, _| e, &mut |e| sink(e))
     }
 
-    /// One pass for several consumers (up to 64): a line is parsed when any of `prefilters`
-    /// lets it through (all lines when the list is empty or one of them is empty); `keep`
-    /// gets the event and the mask of the prefilters its line met (bit `i` for
-    /// `prefilters[i]`, see [`crate::plan::prefilter::passing`]; every bit when the line was
-    /// not filtered, or must always be parsed), and returns a bit per consumer that wants the
-    /// event. An event with a non-zero mask is given to `prepare` with that mask, on the
-    /// thread that parsed it (any of the pool's), and what `prepare` makes of it is handed to
-    /// `sink` on this thread, in input order.
-    /// With `fields`, events are parsed with only the top-level keys those fields (and the
-    /// input's time field) are looked up in ([`Projection`]); without, whole. `tested` are the
-    /// fields `keep` reads (`None`: not known): a line that is always parsed (a `\u` escape,
-    /// see [`crate::plan::prefilter::must_parse`]; most such lines match nothing) is first
-    /// parsed with only those, and again with all of `fields` only when `keep` wants it.
-    /// An input whose metadata `wants` refuses is not read at all (counted in
-    /// [`ReadStats::inputs_skipped`]), unless the reading is strict (every line validated).
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "each is one aspect of the pass, documented above"
-    )]
+    /// One pass for several consumers (up to 64), as `pass` says which lines are parsed and
+    /// which events are wanted. An event with a non-zero mask is given to `prepare` with that
+    /// mask, on the thread that parsed it (any of the pool's), and what `prepare` makes of it
+    /// is handed to `sink` on this thread, in input order.
     pub fn scan_many<T: Send>(
         &self,
-        prefilters: &[&Prefilter],
-        fields: Option<&[String]>,
-        tested: Option<&[String]>,
-        wants: &dyn Fn(&Meta) -> bool,
-        keep: &(dyn Fn(&Arc<Event>, u64) -> u64 + Sync),
+        pass: &Pass<'_>,
         prepare: &(dyn Fn(Arc<Event>, u64) -> T + Sync),
         sink: &mut dyn FnMut(T) -> Result<(), Diag>,
     ) -> Result<ReadStats, Diag> {
+        let Pass {
+            prefilters,
+            fields,
+            tested,
+            wants,
+            keep,
+        } = *pass;
         let use_filter =
             !self.cfg.strict && !prefilters.is_empty() && prefilters.iter().all(|p| !p.is_empty());
         let prefilters: &[&Prefilter] = if use_filter { prefilters } else { &[] };
@@ -1269,11 +1278,13 @@ mod tests {
         let fields = ["Operation".to_string(), "Subject".to_string()];
         let stats = ds
             .scan_many(
-                &[&prefilter],
-                Some(&fields),
-                Some(&fields[..1]),
-                &|_| true,
-                &keep,
+                &Pass {
+                    prefilters: &[&prefilter],
+                    fields: Some(&fields),
+                    tested: Some(&fields[..1]),
+                    wants: &|_| true,
+                    keep: &keep,
+                },
                 &|e, mask| (e, mask),
                 &mut |(e, mask)| {
                     got.push((e.line, e.doc.to_string(), mask));
@@ -1312,11 +1323,13 @@ mod tests {
             };
             let mut got = Vec::new();
             ds.scan_many(
-                &[&prefilter],
-                Some(&fields),
-                Some(tested),
-                &|_| true,
-                &keep,
+                &Pass {
+                    prefilters: &[&prefilter],
+                    fields: Some(&fields),
+                    tested: Some(tested),
+                    wants: &|_| true,
+                    keep: &keep,
+                },
                 &|e, _| e,
                 &mut |e| {
                     got.push((e.line, e.raw.is_empty()));

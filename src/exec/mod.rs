@@ -5,6 +5,7 @@
 //! Subsearches are plans of their own, run over the same dataset when their step starts.
 
 use crate::diag::Diag;
+use crate::event::reader::Pass;
 use crate::event::{Dataset, ReadStats};
 use crate::functions::EvalCtx;
 use crate::plan::{Operator, Plan, Source};
@@ -205,18 +206,19 @@ fn run_plan(plan: &Plan, ctx: &ExecCtx, top: bool) -> Result<Vec<Record>, Diag> 
                 }
                 Ok(())
             };
+            let pass = Pass {
+                prefilters: &filters,
+                fields: fields.as_deref(),
+                tested: tested.as_deref(),
+                wants: &wants,
+                keep: &keep,
+            };
             let stats = if prefix.is_empty() {
                 // Nothing to run where the event was parsed: the event is handed on as it
                 // is (a smaller hand-over than a record) and its record made here.
-                ctx.data.scan_many(
-                    &filters,
-                    fields.as_deref(),
-                    tested.as_deref(),
-                    &wants,
-                    &keep,
-                    &|e, _| e,
-                    &mut |e| give(Record::from_event_with(e, writes)),
-                )
+                ctx.data.scan_many(&pass, &|e, _| e, &mut |e| {
+                    give(Record::from_event_with(e, writes))
+                })
             } else {
                 let prepare = |e: Arc<crate::event::Event>, _mask: u64| {
                     let mut rec = Record::from_event_with(e, writes);
@@ -225,15 +227,8 @@ fn run_plan(plan: &Plan, ctx: &ExecCtx, top: bool) -> Result<Vec<Record>, Diag> 
                         .all(|s| s.apply(&mut rec, eval))
                         .then_some(rec)
                 };
-                ctx.data.scan_many(
-                    &filters,
-                    fields.as_deref(),
-                    tested.as_deref(),
-                    &wants,
-                    &keep,
-                    &prepare,
-                    &mut |rec| rec.map_or(Ok(()), &mut give),
-                )
+                ctx.data
+                    .scan_many(&pass, &prepare, &mut |rec| rec.map_or(Ok(()), &mut give))
             };
             if let Some(e) = failure {
                 return Err(e);
@@ -506,17 +501,18 @@ fn run_group<'a>(
             }
         }
     };
+    let pass = Pass {
+        prefilters: &filter_refs,
+        fields: fields.as_deref(),
+        tested: tested.as_deref(),
+        wants: &wants,
+        keep: &keep,
+    };
     let stats = if shapes.iter().flatten().all(|(_, prefix)| prefix.is_empty()) {
         // No lane has a step to run where the event was parsed: the event is handed on as it
         // is (a smaller hand-over than records) and the lanes' records made here.
-        ctx.data.scan_many(
-            &filter_refs,
-            fields.as_deref(),
-            tested.as_deref(),
-            &wants,
-            &keep,
-            &|e, mask| (e, mask),
-            &mut |(event, mask)| {
+        ctx.data
+            .scan_many(&pass, &|e, mask| (e, mask), &mut |(event, mask)| {
                 for (bit, shape) in shapes.iter().enumerate() {
                     if let Some((writes, _)) = shape
                         && mask & (1u64 << bit) != 0
@@ -525,25 +521,16 @@ fn run_group<'a>(
                     }
                 }
                 Ok(())
-            },
-        )
+            })
     } else {
-        ctx.data.scan_many(
-            &filter_refs,
-            fields.as_deref(),
-            tested.as_deref(),
-            &wants,
-            &keep,
-            &prepare,
-            &mut |kept| {
-                match kept {
-                    Kept::None => {}
-                    Kept::One(bit, rec) => give(bit, rec),
-                    Kept::Many(all) => all.into_iter().for_each(|(bit, rec)| give(bit, rec)),
-                }
-                Ok(())
-            },
-        )
+        ctx.data.scan_many(&pass, &prepare, &mut |kept| {
+            match kept {
+                Kept::None => {}
+                Kept::One(bit, rec) => give(bit, rec),
+                Kept::Many(all) => all.into_iter().for_each(|(bit, rec)| give(bit, rec)),
+            }
+            Ok(())
+        })
     };
     let stats = match stats {
         Ok(s) => s,
