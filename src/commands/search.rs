@@ -6,8 +6,9 @@
 
 use crate::diag::Diag;
 use crate::exec::{ExecCtx, run_subsearch};
+use crate::functions::EvalCtx;
 use crate::plan::search::{Pred, compile};
-use crate::plan::{Lower, Operator, Plan, Step};
+use crate::plan::{Lower, Operator, PerRecord, Plan, Step};
 use crate::record::Record;
 use crate::syntax::ast::Args;
 
@@ -45,12 +46,26 @@ impl Step for Search {
             crate::plan::Reads::All
         }
     }
+    fn per_record(&self) -> Option<&dyn PerRecord> {
+        // With a subsearch, the terms are known only once it has run, when the search starts.
+        if self.pred.subplans().is_empty() {
+            Some(self)
+        } else {
+            None
+        }
+    }
     fn start(&self, ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
         let resolved = self.pred.resolve(&mut |p| run_subsearch(p, ctx))?;
         Ok(Box::new(Op {
             base: &self.pred,
             resolved,
         }))
+    }
+}
+
+impl PerRecord for Search {
+    fn apply(&self, rec: &mut Record, ctx: &EvalCtx) -> bool {
+        self.pred.matches(rec, ctx)
     }
 }
 
