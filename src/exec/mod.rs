@@ -180,15 +180,14 @@ fn run_plan(plan: &Plan, ctx: &ExecCtx, top: bool) -> Result<Vec<Record>, Diag> 
                 None
             };
             let eval = &ctx.eval;
-            let writes = plan.writes();
             // One prefilter: a line that fails it is not parsed at all.
             let keep = |e: &Arc<crate::event::Event>, _passed: u64| {
                 u64::from(pred.matches(&Record::from_event(e.clone()), eval))
             };
             // The leading steps that change each record on its own run where the event was
             // parsed; the batches go through the others from there.
-            let prefix = plan.per_record_prefix();
-            let from = prefix.len();
+            let shape = Shape::of(plan);
+            let from = shape.prefix.len();
             let filters: Vec<&crate::plan::prefilter::Prefilter> = prefilter.iter().collect();
             let wants = |m: &crate::event::Meta| reads_input(ctx, &[pred], m);
             let tested = tested_fields(&[pred]);
@@ -213,20 +212,13 @@ fn run_plan(plan: &Plan, ctx: &ExecCtx, top: bool) -> Result<Vec<Record>, Diag> 
                 wants: &wants,
                 keep: &keep,
             };
-            let stats = if prefix.is_empty() {
+            let stats = if shape.prefix.is_empty() {
                 // Nothing to run where the event was parsed: the event is handed on as it
                 // is (a smaller hand-over than a record) and its record made here.
-                ctx.data.scan_many(&pass, &|e, _| e, &mut |e| {
-                    give(Record::from_event_with(e, writes))
-                })
+                ctx.data
+                    .scan_many(&pass, &|e, _| e, &mut |e| give(shape.record(e)))
             } else {
-                let prepare = |e: Arc<crate::event::Event>, _mask: u64| {
-                    let mut rec = Record::from_event_with(e, writes);
-                    prefix
-                        .iter()
-                        .all(|s| s.apply(&mut rec, eval))
-                        .then_some(rec)
-                };
+                let prepare = |e, _| shape.prepared(e, eval);
                 ctx.data
                     .scan_many(&pass, &prepare, &mut |rec| rec.map_or(Ok(()), &mut give))
             };
@@ -315,10 +307,43 @@ pub fn run_many(plans: &[&Plan], ctx: &ExecCtx) -> Vec<Result<Vec<Record>, Diag>
         .collect()
 }
 
-/// A scan plan's predicate, with subsearch results filled in when it had subsearches.
+/// What becomes of an event a scan plan wants: its record, with room for the fields the plan's
+/// streaming steps write ([`Plan::writes`]), through the plan's leading steps that change
+/// each record on its own ([`Plan::per_record_prefix`]), on the thread that parsed it.
+struct Shape<'a> {
+    writes: usize,
+    prefix: Vec<&'a dyn crate::plan::PerRecord>,
+}
+
+impl<'a> Shape<'a> {
+    fn of(plan: &'a Plan) -> Shape<'a> {
+        Shape {
+            writes: plan.writes(),
+            prefix: plan.per_record_prefix(),
+        }
+    }
+
+    /// The event's record, before any step.
+    fn record(&self, e: Arc<crate::event::Event>) -> Record {
+        Record::from_event_with(e, self.writes)
+    }
+
+    /// The event's record after the per-record steps (`None`: one of them dropped it).
+    fn prepared(&self, e: Arc<crate::event::Event>, eval: &EvalCtx) -> Option<Record> {
+        let mut rec = self.record(e);
+        self.prefix
+            .iter()
+            .all(|s| s.apply(&mut rec, eval))
+            .then_some(rec)
+    }
+}
+
+/// What the parsing threads need of a scan plan: its predicate, with subsearch results filled
+/// in when it had subsearches, and what becomes of an event it wants.
 struct LanePred<'a> {
     base: &'a crate::plan::search::Pred,
     resolved: Option<crate::plan::search::Pred>,
+    shape: Shape<'a>,
 }
 
 impl LanePred<'_> {
@@ -333,11 +358,9 @@ struct Lane<'a> {
     out: Vec<Record>,
     batch: Vec<Record>,
     error: Option<Diag>,
-    /// Room for the fields the plan's streaming steps write ([`Plan::writes`]).
-    writes: usize,
-    /// The plan's leading steps that change each record on its own: they run where the event
-    /// was parsed ([`Plan::per_record_prefix`]); `ops` take the batches from `prefix.len()` on.
-    prefix: Vec<&'a dyn crate::plan::PerRecord>,
+    /// The first of `ops` a batch goes through: the leading per-record steps ran where the
+    /// events were parsed ([`Shape`]).
+    from: usize,
 }
 
 impl Lane<'_> {
@@ -346,7 +369,7 @@ impl Lane<'_> {
             return;
         }
         let full = std::mem::take(&mut self.batch);
-        match push_through(&mut self.ops, self.prefix.len(), full, ctx) {
+        match push_through(&mut self.ops, self.from, full, ctx) {
             Ok(rows) => self.out.extend(rows),
             Err(e) => self.error = Some(e),
         }
@@ -380,7 +403,7 @@ fn run_group<'a>(
     ctx: &'a ExecCtx,
     top: bool,
 ) -> Vec<Result<Vec<Record>, Diag>> {
-    let mut lanes: Vec<Result<(LanePred<'a>, Lane<'a>), Diag>> = Vec::with_capacity(group.len());
+    let mut lanes: Vec<Result<(Lane<'a>, LanePred<'a>), Diag>> = Vec::with_capacity(group.len());
     for i in group {
         let Some(plan) = plans.get(*i) else { continue };
         let Source::Scan(pred) = &plan.source else {
@@ -392,18 +415,19 @@ fn run_group<'a>(
                 ops.push(s.start(ctx)?);
             }
             let resolved = pred.resolve(&mut |p| run_subsearch(p, ctx))?;
+            let shape = Shape::of(plan);
             Ok((
-                LanePred {
-                    base: pred,
-                    resolved,
-                },
                 Lane {
                     ops,
                     out: Vec::new(),
                     batch: Vec::new(),
                     error: None,
-                    writes: plan.writes(),
-                    prefix: plan.per_record_prefix(),
+                    from: shape.prefix.len(),
+                },
+                LanePred {
+                    base: pred,
+                    resolved,
+                    shape,
                 },
             ))
         })();
@@ -412,7 +436,7 @@ fn run_group<'a>(
     let (preds, mut states): (Vec<Option<LanePred>>, Vec<Result<Lane, Diag>>) = lanes
         .into_iter()
         .map(|l| match l {
-            Ok((p, lane)) => (Some(p), Ok(lane)),
+            Ok((lane, p)) => (Some(p), Ok(lane)),
             Err(e) => (None, Err(e)),
         })
         .unzip();
@@ -466,24 +490,20 @@ fn run_group<'a>(
                 }
             })
     };
-    // What the parsing threads do for each lane that wants an event (by bit): its record, and
-    // the leading steps that change each record on its own. A lane that failed to start wants
+    // What becomes of an event each lane wants (by bit); a lane that failed to start wants
     // nothing.
-    let shapes: Vec<Option<(usize, Vec<&dyn crate::plan::PerRecord>)>> = states
-        .iter()
-        .map(|l| l.as_ref().ok().map(|l| (l.writes, l.prefix.clone())))
-        .collect();
+    let shapes: Vec<Option<&Shape>> = preds.iter().map(|p| Some(&p.as_ref()?.shape)).collect();
+    let wanting = |mask: u64| {
+        shapes
+            .iter()
+            .enumerate()
+            .filter_map(move |(bit, shape)| Some((bit, (*shape)?)))
+            .filter(move |(bit, _)| mask & (1u64 << bit) != 0)
+    };
     let prepare = |e: Arc<crate::event::Event>, mask: u64| {
         let mut kept = Kept::None;
-        for (bit, shape) in shapes.iter().enumerate() {
-            let Some((writes, prefix)) = shape else {
-                continue;
-            };
-            if mask & (1u64 << bit) == 0 {
-                continue;
-            }
-            let mut rec = Record::from_event_with(e.clone(), *writes);
-            if prefix.iter().all(|s| s.apply(&mut rec, eval)) {
+        for (bit, shape) in wanting(mask) {
+            if let Some(rec) = shape.prepared(e.clone(), eval) {
                 kept.push(bit, rec);
             }
         }
@@ -508,17 +528,13 @@ fn run_group<'a>(
         wants: &wants,
         keep: &keep,
     };
-    let stats = if shapes.iter().flatten().all(|(_, prefix)| prefix.is_empty()) {
+    let stats = if shapes.iter().flatten().all(|s| s.prefix.is_empty()) {
         // No lane has a step to run where the event was parsed: the event is handed on as it
         // is (a smaller hand-over than records) and the lanes' records made here.
         ctx.data
             .scan_many(&pass, &|e, mask| (e, mask), &mut |(event, mask)| {
-                for (bit, shape) in shapes.iter().enumerate() {
-                    if let Some((writes, _)) = shape
-                        && mask & (1u64 << bit) != 0
-                    {
-                        give(bit, Record::from_event_with(event.clone(), *writes));
-                    }
+                for (bit, shape) in wanting(mask) {
+                    give(bit, shape.record(event.clone()));
                 }
                 Ok(())
             })
