@@ -7,9 +7,8 @@
 
 use super::args::{is_kw, split, tokens};
 use crate::diag::{Diag, Kind, Span};
-use crate::exec::ExecCtx;
 use crate::functions::EvalCtx;
-use crate::plan::{Fields, Lower, Operator, PerRecord, PerRecordOp, Step};
+use crate::plan::{Fields, Lower, PerRecord, Step};
 use crate::record::{FieldRef, Record};
 use crate::time::Zone;
 use crate::value::{Value, format_number, parse_number};
@@ -204,9 +203,6 @@ impl Step for Bin {
     }
     fn per_record(&self) -> Option<&dyn PerRecord> {
         Some(self)
-    }
-    fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
-        Ok(Box::new(PerRecordOp(self)))
     }
 }
 

@@ -8,9 +8,8 @@
 
 use super::args::{is_kw, split, tokens};
 use crate::diag::Diag;
-use crate::exec::ExecCtx;
 use crate::functions::EvalCtx;
-use crate::plan::{Lower, Operator, PerRecord, PerRecordOp, Step};
+use crate::plan::{Lower, PerRecord, Step};
 use crate::record::{FieldRef, Record};
 use crate::syntax::ast::TokKind;
 use crate::value::{Value, parse_number};
@@ -168,9 +167,6 @@ impl Step for Convert {
     }
     fn per_record(&self) -> Option<&dyn PerRecord> {
         Some(self)
-    }
-    fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
-        Ok(Box::new(PerRecordOp(self)))
     }
 }
 

@@ -6,10 +6,9 @@
 //! value of `f`.
 
 use crate::diag::Diag;
-use crate::exec::ExecCtx;
 use crate::functions::EvalCtx;
 use crate::plan::expr::{CExpr, compile, is_boolean, show};
-use crate::plan::{Lower, Operator, PerRecord, PerRecordOp, Step};
+use crate::plan::{Lower, PerRecord, Step};
 use crate::record::{FieldRef, Record};
 use crate::syntax::ast::Args;
 use crate::value::Value;
@@ -101,9 +100,6 @@ impl Step for Eval {
     }
     fn per_record(&self) -> Option<&dyn PerRecord> {
         Some(self)
-    }
-    fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
-        Ok(Box::new(PerRecordOp(self)))
     }
 }
 

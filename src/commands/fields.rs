@@ -5,9 +5,8 @@
 
 use super::args::{name_list, tokens};
 use crate::diag::Diag;
-use crate::exec::ExecCtx;
 use crate::functions::EvalCtx;
-use crate::plan::{Lower, Operator, PerRecord, PerRecordOp, Step};
+use crate::plan::{Lower, PerRecord, Step};
 use crate::record::Record;
 use crate::syntax::ast::Tok;
 use crate::value::wildcard_captures;
@@ -98,9 +97,6 @@ impl Step for Fields {
     }
     fn per_record(&self) -> Option<&dyn PerRecord> {
         Some(self)
-    }
-    fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
-        Ok(Box::new(PerRecordOp(self)))
     }
 }
 

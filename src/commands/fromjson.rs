@@ -9,9 +9,8 @@ use super::args::{name_list, split, tokens};
 use super::spath::parse_json_field;
 use crate::diag::Diag;
 use crate::event::path::scalar;
-use crate::exec::ExecCtx;
 use crate::functions::EvalCtx;
-use crate::plan::{Fields, Lower, Operator, PerRecord, PerRecordOp, Step};
+use crate::plan::{Fields, Lower, PerRecord, Step};
 use crate::record::{FieldRef, Record};
 use crate::value::Value;
 use serde_json::Value as Json;
@@ -77,9 +76,6 @@ impl Step for FromJson {
     }
     fn per_record(&self) -> Option<&dyn PerRecord> {
         Some(self)
-    }
-    fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
-        Ok(Box::new(PerRecordOp(self)))
     }
 }
 

@@ -11,10 +11,9 @@ use super::args::{name_list, split, tokens};
 use super::common::parse_bool;
 use super::regex::unescape_regex;
 use crate::diag::Diag;
-use crate::exec::ExecCtx;
 use crate::functions::EvalCtx;
 use crate::plan::expr::compile_regex;
-use crate::plan::{Lower, Operator, PerRecord, PerRecordOp, Step};
+use crate::plan::{Lower, PerRecord, Step};
 use crate::record::{FieldRef, Record};
 use crate::syntax::ast::TokKind;
 use crate::value::Value;
@@ -109,9 +108,6 @@ impl Step for MakeMv {
     }
     fn per_record(&self) -> Option<&dyn PerRecord> {
         Some(self)
-    }
-    fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
-        Ok(Box::new(PerRecordOp(self)))
     }
 }
 

@@ -7,10 +7,9 @@
 
 use super::args::tokens;
 use crate::diag::{Diag, Span};
-use crate::exec::ExecCtx;
 use crate::functions::EvalCtx;
 use crate::plan::expr::compile_regex;
-use crate::plan::{Lower, Operator, PerRecord, PerRecordOp, Step};
+use crate::plan::{Lower, PerRecord, Step};
 use crate::record::{FieldRef, Record};
 use crate::syntax::ast::{Tok, TokKind};
 use regex::Regex;
@@ -108,9 +107,6 @@ impl Step for RegexStep {
     }
     fn per_record(&self) -> Option<&dyn PerRecord> {
         Some(self)
-    }
-    fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
-        Ok(Box::new(PerRecordOp(self)))
     }
 }
 

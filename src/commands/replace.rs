@@ -12,9 +12,8 @@
 
 use super::args::{is_kw, name_list, tokens};
 use crate::diag::Diag;
-use crate::exec::ExecCtx;
 use crate::functions::EvalCtx;
-use crate::plan::{Lower, Operator, PerRecord, PerRecordOp, Step};
+use crate::plan::{Lower, PerRecord, Step};
 use crate::record::Record;
 use crate::syntax::ast::{Tok, TokKind};
 use crate::value::{Value, wildcard_captures};
@@ -151,9 +150,6 @@ impl Step for Replace {
     }
     fn per_record(&self) -> Option<&dyn PerRecord> {
         Some(self)
-    }
-    fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
-        Ok(Box::new(PerRecordOp(self)))
     }
 }
 

@@ -8,10 +8,9 @@
 
 use super::args::{number_opt, split, tokens};
 use crate::diag::{Diag, Span};
-use crate::exec::ExecCtx;
 use crate::functions::EvalCtx;
 use crate::plan::expr::compile_regex;
-use crate::plan::{Fields, Lower, Operator, PerRecord, PerRecordOp, Step};
+use crate::plan::{Fields, Lower, PerRecord, Step};
 use crate::record::{FieldRef, Record};
 use crate::syntax::ast::TokKind;
 use crate::value::Value;
@@ -374,9 +373,6 @@ impl Step for Rex {
     }
     fn per_record(&self) -> Option<&dyn PerRecord> {
         Some(self)
-    }
-    fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
-        Ok(Box::new(PerRecordOp(self)))
     }
 }
 

@@ -4,10 +4,9 @@
 //! fields, quoted strings are text, a null result drops the record.
 
 use crate::diag::Diag;
-use crate::exec::ExecCtx;
 use crate::functions::EvalCtx;
 use crate::plan::expr::{CExpr, compile, show};
-use crate::plan::{Lower, Operator, PerRecord, PerRecordOp, Step};
+use crate::plan::{Lower, PerRecord, Step};
 use crate::record::Record;
 use crate::syntax::ast::Args;
 
@@ -38,9 +37,6 @@ impl Step for Where {
     }
     fn per_record(&self) -> Option<&dyn PerRecord> {
         Some(self)
-    }
-    fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
-        Ok(Box::new(PerRecordOp(self)))
     }
 }
 

@@ -7,9 +7,8 @@
 
 use super::args::{name_list, split, tokens};
 use crate::diag::Diag;
-use crate::exec::ExecCtx;
 use crate::functions::EvalCtx;
-use crate::plan::{Fields, Lower, Operator, PerRecord, PerRecordOp, Step};
+use crate::plan::{Fields, Lower, PerRecord, Step};
 use crate::record::{FieldRef, Record};
 use crate::value::Value;
 
@@ -86,9 +85,6 @@ impl Step for XmlKv {
     }
     fn per_record(&self) -> Option<&dyn PerRecord> {
         Some(self)
-    }
-    fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
-        Ok(Box::new(PerRecordOp(self)))
     }
 }
 

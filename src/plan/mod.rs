@@ -103,8 +103,21 @@ pub trait Step: std::fmt::Debug + Send + Sync {
     fn per_record(&self) -> Option<&dyn PerRecord> {
         None
     }
-    /// Create the runtime state.
-    fn start(&self, ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag>;
+    /// Create the runtime state. Default: a per-record step's operator, which applies it to
+    /// each record of a batch ([`PerRecordOp`]); every other step says how it starts.
+    fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
+        match self.per_record() {
+            Some(step) => Ok(Box::new(PerRecordOp(step))),
+            None => Err(Diag::error(
+                Kind::Runtime,
+                "tripline::internal::no_operator",
+                format!(
+                    "`{}` has no way to run (a bug in tripline)",
+                    self.describe()
+                ),
+            )),
+        }
+    }
 }
 
 /// A streaming step that changes each record on its own, from the record and the search's
@@ -118,7 +131,7 @@ pub trait PerRecord: Sync {
 }
 
 /// The operator of a [`PerRecord`] step: applies it to each record of a batch.
-pub struct PerRecordOp<'a>(pub &'a dyn PerRecord);
+struct PerRecordOp<'a>(&'a dyn PerRecord);
 
 impl Operator for PerRecordOp<'_> {
     fn push(&mut self, mut batch: Vec<Record>, ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
@@ -376,6 +389,59 @@ mod tests {
     fn plan(q: &str) -> Plan {
         let query = crate::syntax::parse_query(q).unwrap();
         lower(&query, q, &Env::default()).unwrap()
+    }
+
+    /// A step that is neither per-record nor says how it starts, and one that drops records
+    /// whose `n` is odd.
+    #[derive(Debug)]
+    struct Bare;
+    impl Step for Bare {
+        fn describe(&self) -> String {
+            "bare".into()
+        }
+    }
+    #[derive(Debug)]
+    struct Even;
+    impl Step for Even {
+        fn describe(&self) -> String {
+            "even".into()
+        }
+        fn per_record(&self) -> Option<&dyn PerRecord> {
+            Some(self)
+        }
+    }
+    impl PerRecord for Even {
+        fn apply(&self, rec: &mut Record, _ctx: &crate::functions::EvalCtx) -> bool {
+            rec.get(&crate::record::FieldRef::new("n"))
+                .as_number()
+                .is_some_and(|n| n % 2.0 == 0.0)
+        }
+    }
+
+    /// A per-record step starts as the operator that applies it to each record of a batch
+    /// (rows 0–4: the even ones stay, in order); a step that is neither per-record nor says
+    /// how it starts is an error, not a panic.
+    #[test]
+    fn per_record_steps_start_without_an_operator_of_their_own() {
+        let data = crate::event::Dataset::new(Vec::new(), crate::event::ReadConfig::default());
+        let ctx = ExecCtx::new(&data, crate::functions::EvalCtx::default());
+        let rows: Vec<Record> = (0..5)
+            .map(|n| {
+                let mut row = crate::record::FieldMap::default();
+                row.insert("n".to_string(), crate::value::Value::Num(f64::from(n)));
+                Record::from_row(row)
+            })
+            .collect();
+        let mut op = Even.start(&ctx).unwrap();
+        let kept: Vec<String> = op
+            .push(rows, &ctx)
+            .unwrap()
+            .iter()
+            .map(|r| r.get(&crate::record::FieldRef::new("n")).to_text().unwrap())
+            .collect();
+        assert_eq!(kept, ["0", "2", "4"]);
+        let err = Bare.start(&ctx).err().unwrap();
+        assert_eq!(err.code, "tripline::internal::no_operator");
     }
 
     /// Worked by hand: each `eval` assignment and each `bin` writes one field into a record,
