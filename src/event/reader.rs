@@ -350,7 +350,8 @@ const CHUNK: usize = 2048;
 const SAMPLE: usize = 1 << 20;
 /// Fewest lines the prefilter search of a chunk is split into.
 const MIN_PART: usize = 256;
-/// Fewest candidate lines of a chunk parsed on the thread pool rather than here.
+/// Fewest candidate lines of a chunk whose parsing is split among the threads (fewer are
+/// parsed by the chunk's job alone).
 const MIN_PARALLEL_PARSE: usize = 64;
 /// Longest accepted line (`--max-line-bytes` raises it).
 pub const DEFAULT_MAX_LINE: usize = 64 << 20;
@@ -994,7 +995,8 @@ fn select<T>(parse: &Parse<'_, T>, buf: &[u8], lines: &[Line]) -> Vec<u64> {
     }
 }
 
-/// Parse the selected lines of a chunk; the outcome of every line, in order.
+/// Parse the selected lines of a chunk: their outcomes, in line order, and how many of the
+/// other lines were skipped (not blank).
 fn parse_selected<T: Send>(
     parse: &Parse<'_, T>,
     buf: &[u8],
