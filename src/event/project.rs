@@ -402,33 +402,51 @@ impl<'t> Scan<'t> {
         Some(())
     }
 
-    /// Any value starting at the cursor, nested `depth` levels deep.
+    /// Any value starting at the cursor, nested `depth` levels deep. One loop, not a call per
+    /// nested value: the containers open inside it are a bit stack (object: 1), at most
+    /// [`MAX_DEPTH`] of them, so a `u128` holds them.
     fn value(&mut self, depth: usize) -> Option<()> {
-        match self.peek()? {
-            b'"' => self.string().map(drop),
-            b'{' | b'[' if depth >= MAX_DEPTH => None,
-            b'{' => {
-                let mut more = self.open(b'{', b'}')?;
-                while more {
-                    self.key()?;
-                    self.value(depth + 1)?;
-                    more = self.more(b'}')?;
+        const _: () = assert!(MAX_DEPTH <= 128);
+        let mut stack = 0u128;
+        let mut open = 0usize;
+        loop {
+            // A value at the cursor.
+            match self.peek()? {
+                b'"' => self.string().map(drop)?,
+                b'{' | b'[' if depth + open >= MAX_DEPTH => return None,
+                c @ (b'{' | b'[') => {
+                    let object = c == b'{';
+                    if self.open(c, if object { b'}' } else { b']' })? {
+                        stack = stack << 1 | u128::from(object);
+                        open += 1;
+                        if object {
+                            self.key()?;
+                        }
+                        continue;
+                    }
                 }
-                Some(())
+                b't' => self.word(b"true")?,
+                b'f' => self.word(b"false")?,
+                b'n' => self.word(b"null")?,
+                b'-' | b'0'..=b'9' => self.number()?,
+                _ => return None,
             }
-            b'[' => {
-                let mut more = self.open(b'[', b']')?;
-                while more {
-                    self.value(depth + 1)?;
-                    more = self.more(b']')?;
+            // After a complete value: the containers it completes close, then the next value
+            // of the innermost one still open (after its key, in an object).
+            loop {
+                if open == 0 {
+                    return Some(());
                 }
-                Some(())
+                let object = stack & 1 == 1;
+                if self.more(if object { b'}' } else { b']' })? {
+                    if object {
+                        self.key()?;
+                    }
+                    break;
+                }
+                stack >>= 1;
+                open -= 1;
             }
-            b't' => self.word(b"true"),
-            b'f' => self.word(b"false"),
-            b'n' => self.word(b"null"),
-            b'-' | b'0'..=b'9' => self.number(),
-            _ => None,
         }
     }
 
