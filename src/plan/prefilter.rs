@@ -241,21 +241,22 @@ pub fn candidates(
     // Lines holding any prefilter's first-clause literal. Literals have no newline, so a line
     // with an occurrence always gets a reported match (a leftmost match never reaches across
     // lines).
-    let mut hit = vec![false; n];
+    // A line's hits: bit `k` for `few[k]`'s literal; with one search for all, bit 0.
+    let mut hit = vec![0u8; n];
+    let exact = literals.few.is_some() && literals.searched.len() == prefilters.len();
     FOLDED.with(|cell| {
         let mut folded = cell.borrow_mut();
-        let mut mark_hit = |i: usize| {
-            if let Some(h) = hit.get_mut(i) {
-                *h = true;
-            }
-        };
-        // With few literals the raw chunk is searched case-insensitively; with more, it is
-        // folded (see [`fold_into`]) once for one aho-corasick pass. Either way only the lines
-        // with a hit are lower-cased below, for the clause checks.
+        // With few literals the raw chunk is searched case-insensitively, a pass per literal;
+        // with more, it is folded (see [`fold_into`]) once for one aho-corasick pass. Only the
+        // lines with a hit are looked at below, for the clause checks.
         match (&literals.few, &literals.ac) {
             (Some(few), _) => {
-                for f in few {
-                    each_line_hit(&|from| f.find(seg, from), &mut mark_hit);
+                for (k, f) in few.iter().enumerate() {
+                    each_line_hit(&|from| f.find(seg, from), &mut |i| {
+                        if let Some(h) = hit.get_mut(i) {
+                            *h |= 1 << k;
+                        }
+                    });
                 }
             }
             (None, Some(ac)) => {
@@ -266,26 +267,69 @@ pub fn candidates(
                         ac.find(aho_corasick::Input::new(text).span(from..text.len()))
                             .map(|m| m.start())
                     },
-                    &mut mark_hit,
+                    &mut |i| {
+                        if let Some(h) = hit.get_mut(i) {
+                            *h = 1;
+                        }
+                    },
                 );
             }
-            (None, None) => (0..n).for_each(&mut mark_hit),
+            (None, None) => hit.fill(1),
         }
         let mut scratch = Vec::new();
-        for (i, h) in hit.iter().enumerate() {
-            if !*h || out.get(i).is_none_or(|&c| c != 0) {
+        for (i, &h) in hit.iter().enumerate() {
+            if h == 0 || out.get(i).is_none_or(|&c| c != 0) {
                 continue;
             }
             let Some(&(s, e)) = lines.get(i) else {
                 continue;
             };
-            lower_into(block.get(s..e).unwrap_or_default(), &mut scratch);
+            let line = block.get(s..e).unwrap_or_default();
+            let mask = if exact {
+                passing_searched(prefilters, &literals.searched, h, line, &mut scratch)
+            } else {
+                lower_into(line, &mut scratch);
+                passing(prefilters, &scratch)
+            };
             if let Some(c) = out.get_mut(i) {
-                *c = passing(prefilters, &scratch);
+                *c = mask;
             }
         }
     });
     out
+}
+
+/// [`passing`] for a line whose hits among the few searched literals are `hits` (see
+/// [`LiteralSet::searched`]): a prefilter none of whose searched literals the line holds
+/// fails, and one that holds one meets that clause, so only its other clauses are checked —
+/// and the line is lower-cased only when some prefilter has any.
+fn passing_searched(
+    prefilters: &[&Prefilter],
+    searched: &[(usize, u8)],
+    hits: u8,
+    line: &[u8],
+    scratch: &mut Vec<u8>,
+) -> u64 {
+    let mut lowered = false;
+    let mut mask = 0;
+    for (i, (p, &(clause, bits))) in prefilters.iter().zip(searched).enumerate() {
+        if hits & bits == 0 {
+            continue;
+        }
+        let others = p.finders.iter().enumerate().filter(|(c, _)| *c != clause);
+        let mut others = others.map(|(_, f)| f).peekable();
+        if others.peek().is_some() {
+            if !lowered {
+                lower_into(line, scratch);
+                lowered = true;
+            }
+            if !others.all(|clause| clause.iter().any(|f| f.find(scratch).is_some())) {
+                continue;
+            }
+        }
+        mask |= bit(i);
+    }
+    mask
 }
 
 /// The first-clause literals of a set of prefilters, for one search pass over a chunk.
@@ -298,11 +342,18 @@ pub struct LiteralSet {
     /// With few literals: a case-insensitive searcher each, run over the raw chunk, so the
     /// chunk is not copied (`None`: fold the chunk and search it with `ac`).
     few: Option<Vec<CiFinder>>,
+    /// With `few`: for each prefilter, its searched clause and which of `few` search that
+    /// clause's literals (bit `k` for `few[k]`). The raw search finds whole literals and
+    /// marks every line holding one, so a line's hits tell whether it meets that clause; only
+    /// the other clauses are checked on the line.
+    searched: Vec<(usize, u8)>,
 }
 
 /// Up to this many first-clause literals are searched one by one in the raw text; more go
 /// through one aho-corasick pass over a folded copy.
 const FEW: usize = 4;
+// A line's hits among the few literals are bits of a `u8`.
+const _: () = assert!(FEW <= 8);
 
 /// An ASCII case-insensitive substring searcher for raw bytes. Like `memchr`'s packed-pair
 /// searcher: two bytes of the needle, chosen rare, are compared at every position of a
@@ -507,7 +558,24 @@ impl LiteralSet {
             None
         };
         if few.is_some() {
-            return LiteralSet { ac: None, few };
+            let searched = prefilters
+                .iter()
+                .zip(chosen)
+                .map(|(p, &i)| {
+                    let clause = p.clauses.get(i).map_or(&[][..], Vec::as_slice);
+                    let bits = pats
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, lit)| clause.iter().any(|l| l == *lit))
+                        .fold(0u8, |m, (k, _)| m | 1 << k);
+                    (i, bits)
+                })
+                .collect();
+            return LiteralSet {
+                ac: None,
+                few,
+                searched,
+            };
         }
         // A line holding a literal holds each of its pieces: the one-pass search looks for the
         // piece of each literal that starts at its rarest letters, so that the packed search's
@@ -520,7 +588,11 @@ impl LiteralSet {
             .match_kind(aho_corasick::MatchKind::LeftmostFirst)
             .build(&keys)
             .ok();
-        LiteralSet { ac, few: None }
+        LiteralSet {
+            ac,
+            few: None,
+            searched: Vec::new(),
+        }
     }
 }
 
@@ -687,13 +759,19 @@ mod tests {
 
     /// The chunk-level search marks exactly the lines a per-line check would: overlapping
     /// literals of different rules, a line with a second clause missing, `\u` escapes (two, so
-    /// that the search for them resumes after a hit), blanks.
+    /// that the search for them resumes after a hit), blanks — whichever clause is searched
+    /// (`p4`'s first clause is `gammaray1`, the longer; the sample makes `alphabet`, its second,
+    /// the searched one), so that a line holding only the searched clause's literal, or only
+    /// the other's, is checked for the other, and a line holding another rule's literal
+    /// (`alpha`) and `p4`'s first clause fails `p4`.
     #[test]
     fn chunk_candidates_agree_with_the_line_check() {
         let p1 = pf("foo=alpha");
         let p2 = pf("bar=alphabet baz=gamma");
         let p3 = pf("qux=zeta");
-        let lines: [&[u8]; 8] = [
+        let p4 = pf("bar=alphabet baz=gammaray1");
+        assert_eq!(p4.clauses(), [vec!["gammaray1"], vec!["alphabet"]]);
+        let lines: [&[u8]; 12] = [
             br#"{"foo":"ALPHA"}"#,
             br#"{"bar":"alphabet","baz":"gamma"}"#,
             br#"{"bar":"Alphabet"}"#,
@@ -702,11 +780,27 @@ mod tests {
             b"",
             br#"{"qux":"ZETA"}"#,
             br#"{"y":"\u007aeta"}"#,
+            br#"{"bar":"ALPHABET","baz":"GammaRay1"}"#,
+            br#"{"baz":"gammaray1"}"#,
+            br#"{"bar":"alphabet","baz":"gammaray2"}"#,
+            br#"{"foo":"alpha","baz":"GAMMARAY1"}"#,
         ];
         let (block, spans) = block_of(&lines);
-        for set in [vec![&p1, &p2], vec![&p2], vec![&p1, &p2, &p3], vec![&p3]] {
-            let lits = LiteralSet::new(&set);
-            let got = candidates(&set, &lits, &block, &spans);
+        let sample = b"gammaray1 gammaray1 alphabet";
+        assert!(searched(&LiteralSet::sampled(&[&p4], sample)).contains(&"alphabet".to_string()));
+        let sets = [
+            vec![&p1, &p2],
+            vec![&p2],
+            vec![&p1, &p2, &p3],
+            vec![&p3],
+            vec![&p4],
+            vec![&p4, &p1],
+            vec![&p2, &p4],
+        ];
+        for (set, lits) in sets.iter().flat_map(|set| {
+            [LiteralSet::new(set), LiteralSet::sampled(set, sample)].map(|l| (set, l))
+        }) {
+            let got = candidates(set, &lits, &block, &spans);
             let mut scratch = Vec::new();
             let want: Vec<u64> = lines
                 .iter()
