@@ -236,13 +236,6 @@ impl Rename {
             }
             row = rename_in_place(row, &renames);
         }
-        if rec.event.is_some() {
-            for m in crate::record::META_FIELDS {
-                if !self.pairs.iter().any(|(_, b)| b == m) {
-                    row.shift_remove(m);
-                }
-            }
-        }
         Record::from_row(row)
     }
 }
