@@ -823,12 +823,13 @@ mod tests {
         out.push_str(r.pick(&["", " ", "\t", "\r\n "]));
         out.push('{');
         for n in 0..r.below(6) {
+            // Mostly the usual separators, and the others JSON allows.
             if n > 0 {
-                out.push_str(r.pick(&[",", ", "]));
+                out.push_str(r.pick(&[",", ", ", ", ", ",  ", " ,", ",\n"]));
             }
             out.push('"');
             out.push_str(r.pick(KEYS));
-            out.push_str("\": ");
+            out.push_str(r.pick(&["\": ", "\": ", "\":", "\":  ", "\":\t", "\" : "]));
             value(r, 0, &mut out);
         }
         out.push('}');
