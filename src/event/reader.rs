@@ -549,15 +549,50 @@ impl<T> Parse<'_, T> {
             Some(r) => event_time(r, &doc),
             None => default_time(&doc),
         };
+        let (meta, origin) = thread_copies(&self.meta, &self.origin);
         Arc::new(Event {
             doc,
             raw,
             time,
-            meta: self.meta.clone(),
-            origin: self.origin.clone(),
+            meta,
+            origin,
             line,
         })
     }
+}
+
+/// What every event of an input shares: its metadata and its origin.
+type Shared = (Arc<Meta>, Arc<str>);
+
+thread_local! {
+    /// The input being read and this thread's copies of its [`Shared`] parts (see
+    /// [`thread_copies`]).
+    static COPIES: std::cell::RefCell<Option<(Shared, Shared)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// This thread's copies of an input's metadata and origin, for its events. The threads that
+/// parse the lines of a chunk would otherwise all count references to the same two `Arc`s, an
+/// atomic operation per event on a cache line the other thread keeps taking away (`stats count
+/// by Operation`, 200 MB, two threads, 15 alternated runs: CPU time median 182.5 → 173.0 ms;
+/// the instructions grow by 0.4 %). The input's own `Arc`s are kept beside the copies, so that
+/// another input is never taken for it (their memory cannot be reused while they are held).
+fn thread_copies(meta: &Arc<Meta>, origin: &Arc<str>) -> Shared {
+    COPIES.with(|cell| {
+        let Ok(mut cell) = cell.try_borrow_mut() else {
+            // (never borrowed across a call; if it were, the shared ones serve)
+            return (meta.clone(), origin.clone());
+        };
+        if let Some(((m, o), copies)) = cell.as_ref()
+            && Arc::ptr_eq(m, meta)
+            && Arc::ptr_eq(o, origin)
+        {
+            return copies.clone();
+        }
+        let copies: Shared = (Arc::new(Meta::clone(meta)), Arc::from(&**origin));
+        *cell = Some(((meta.clone(), origin.clone()), copies.clone()));
+        copies
+    })
 }
 
 /// The text of a line the projection's scanner accepted (valid UTF-8: std's fast check
@@ -1438,6 +1473,48 @@ mod tests {
                 strict.is_err_and(|d| d.message.contains(":997: malformed JSON")),
                 "{threads} threads"
             );
+        }
+    }
+
+    /// Events carry their own input's metadata and origin, read on one thread or several
+    /// (whose copies of them are per input): two files with different sourcetypes, read
+    /// twice in a row (each pass shares new metadata).
+    #[test]
+    fn events_carry_their_inputs_metadata_on_any_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let inputs: Vec<Input> = ["a", "b"]
+            .iter()
+            .map(|name| {
+                let p = dir.path().join(format!("{name}.json"));
+                let text: String = (1..=500).map(|i| format!("{{\"i\":{i}}}\n")).collect();
+                std::fs::write(&p, text).unwrap();
+                Input {
+                    path: InputPath::File(p),
+                    meta: Meta {
+                        sourcetype: Some(format!("st:{name}")),
+                        ..Meta::default()
+                    },
+                }
+            })
+            .collect();
+        let ds = Dataset::new(inputs, ReadConfig::default());
+        for threads in [1, 2] {
+            pool_of(threads).install(|| {
+                for _ in 0..2 {
+                    let mut seen = Vec::new();
+                    ds.for_each(&mut |e| {
+                        seen.push((e.meta.sourcetype.clone().unwrap(), e.origin.to_string()));
+                        Ok(())
+                    })
+                    .unwrap();
+                    assert_eq!(seen.len(), 1000);
+                    for (n, (st, origin)) in seen.iter().enumerate() {
+                        let name = if n < 500 { "a" } else { "b" };
+                        assert_eq!(st, &format!("st:{name}"), "{threads} threads, event {n}");
+                        assert!(origin.ends_with(&format!("{name}.json")), "{origin}");
+                    }
+                }
+            });
         }
     }
 
