@@ -115,13 +115,13 @@ impl Record {
         match &f.kind {
             Kind::Time => return e.time.map(Value::Num).unwrap_or(Value::Null),
             Kind::Raw => return Value::Str(e.raw.clone()),
-            Kind::Path(p) => return p.lookup(&e.doc),
+            Kind::Path(p) => return p.lookup_in(&e.doc),
             Kind::Source | Kind::Sourcetype | Kind::Host | Kind::Index => {}
         }
         // A metadata field not given for the input falls back to a document field of that name.
         match f.meta_text(&e.meta) {
             Some(t) => Value::Str(t.to_string()),
-            None => FieldPath::new(&f.name).lookup(&e.doc),
+            None => FieldPath::new(&f.name).lookup_in(&e.doc),
         }
     }
 
@@ -138,7 +138,7 @@ impl Record {
         }
         let e = self.event.as_ref()?;
         match &f.kind {
-            Kind::Path(p) => p.lookup_str(&e.doc),
+            Kind::Path(p) => p.lookup_str_in(&e.doc),
             Kind::Raw => Some(&e.raw),
             Kind::Time => None,
             Kind::Source | Kind::Sourcetype | Kind::Host | Kind::Index => f.meta_text(&e.meta),
@@ -190,7 +190,7 @@ impl Record {
         if let Some(t) = e.time {
             out.insert("_time".to_string(), Value::Num(t));
         }
-        for (k, v) in path::flatten(&e.doc) {
+        for (k, v) in path::flatten_doc(&e.doc) {
             // `_time` is the event's time (as `get` returns it), never the document's own
             // `_time` text it may have been read from.
             if k != "_time" {
@@ -235,9 +235,9 @@ impl Record {
         match name {
             "_time" => e.time.is_some(),
             _ if META_FIELDS.contains(&name) => {
-                path::has_leaf(&e.doc, name) || !self.get_name(name).is_null()
+                path::has_leaf_doc(&e.doc, name) || !self.get_name(name).is_null()
             }
-            _ => path::has_leaf(&e.doc, name),
+            _ => path::has_leaf_doc(&e.doc, name),
         }
     }
 
@@ -276,7 +276,7 @@ pub(crate) mod tests {
     /// A record for an event with document `doc`, input metadata `meta` and time `time`.
     pub(crate) fn event(doc: &str, meta: Meta, time: Option<f64>) -> Record {
         Record::from_event(Arc::new(Event {
-            doc: serde_json::from_str(doc).unwrap(),
+            doc: crate::event::Doc::Whole(serde_json::from_str(doc).unwrap()),
             raw: doc.to_string(),
             time,
             meta: Arc::new(meta),

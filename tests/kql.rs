@@ -39,7 +39,7 @@ fn spec_of(desc: &str) -> FieldSpec {
 fn record(doc: serde_json::Value) -> Record {
     let event = Event {
         raw: doc.to_string(),
-        doc,
+        doc: tripline::event::Doc::Whole(doc),
         time: None,
         meta: Arc::new(Meta::default()),
         origin: Arc::from("test"),

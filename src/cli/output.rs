@@ -16,8 +16,11 @@ pub struct RuleRows {
 }
 
 fn json_row(r: &Record, documents: bool) -> serde_json::Map<String, serde_json::Value> {
-    if documents && let Some(serde_json::Value::Object(doc)) = r.event.as_ref().map(|e| &e.doc) {
-        return doc.clone();
+    if documents
+        && let Some(e) = r.event.as_ref()
+        && let serde_json::Value::Object(doc) = e.doc.to_json().into_owned()
+    {
+        return doc;
     }
     r.visible()
         .into_iter()

@@ -765,7 +765,7 @@ fn merge(recs: &[(f64, Record)], d: &Done, keepevicted: bool) -> (f64, Record) {
                 }
             }
             let event = Event {
-                doc: serde_json::Value::Object(serde_json::Map::new()),
+                doc: crate::event::Doc::Members(Vec::new()),
                 raw: raws.join("\n"),
                 time: Some(earliest),
                 meta: Arc::new(meta),

@@ -6,6 +6,7 @@
 //! A key that itself contains dots (`{"Item.Subject": …}`) is found too, because at each object
 //! the walk tries every run of consecutive segments joined by `.` as one key.
 
+use super::Doc;
 use crate::value::Value;
 use serde_json::Value as Json;
 
@@ -103,6 +104,74 @@ impl FieldPath {
             _ => None,
         }
     }
+
+    /// [`FieldPath::lookup`] in an event's document, whole or projected (the same walk, from
+    /// the top-level members the document has).
+    pub fn lookup_in(&self, doc: &Doc) -> Value {
+        let members = match doc {
+            Doc::Whole(v) => return self.lookup(v),
+            Doc::Members(m) => m.as_slice(),
+        };
+        match self.segs.split_first() {
+            Some((Seg::Key(k), [])) => member(members, k).and_then(scalar).unwrap_or(Value::Null),
+            Some((Seg::Key(first), _)) => {
+                let mut out = Vec::new();
+                walk_members(members, first, &self.segs, &mut out);
+                Value::from_values(out)
+            }
+            // a document is an object: `{}` finds nothing at its top
+            _ => Value::Null,
+        }
+    }
+
+    /// [`FieldPath::lookup_str`] in an event's document, whole or projected.
+    pub fn lookup_str_in<'j>(&self, doc: &'j Doc) -> Option<&'j str> {
+        let members = match doc {
+            Doc::Whole(v) => return self.lookup_str(v),
+            Doc::Members(m) => m.as_slice(),
+        };
+        let [Seg::Key(k)] = self.segs.as_slice() else {
+            return None;
+        };
+        match member(members, k)? {
+            Json::String(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// An object's members: a `serde_json` map, or a projected event's list (see [`Doc`]).
+pub(crate) trait Members {
+    /// How many members.
+    fn count(&self) -> usize;
+    /// The first member, in order, whose key `is` accepts.
+    fn first_where(&self, is: &dyn Fn(&str) -> bool) -> Option<&Json>;
+    /// The member `key`, found by hash when there is a table.
+    fn by_key(&self, key: &str) -> Option<&Json>;
+}
+
+impl Members for serde_json::Map<String, Json> {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn first_where(&self, is: &dyn Fn(&str) -> bool) -> Option<&Json> {
+        self.iter().find(|(k, _)| is(k)).map(|(_, v)| v)
+    }
+    fn by_key(&self, key: &str) -> Option<&Json> {
+        self.get(key)
+    }
+}
+
+impl Members for [(String, Json)] {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn first_where(&self, is: &dyn Fn(&str) -> bool) -> Option<&Json> {
+        self.iter().find(|(k, _)| is(k)).map(|(_, v)| v)
+    }
+    fn by_key(&self, key: &str) -> Option<&Json> {
+        self.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
 }
 
 /// Objects with at most this many members are searched in order rather than by hash.
@@ -112,11 +181,11 @@ const SMALL_OBJECT: usize = 16;
 /// searched in order: comparing a few keys, most of which differ in length, costs less than
 /// hashing the name with serde_json's hasher (SipHash), which was a tenth of the instructions
 /// of the send/hard-delete join. Keys are unique in a `Map`, so both find the same member.
-fn member<'j>(map: &'j serde_json::Map<String, Json>, key: &str) -> Option<&'j Json> {
-    if map.len() <= SMALL_OBJECT {
-        map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+pub(crate) fn member<'j, M: Members + ?Sized>(map: &'j M, key: &str) -> Option<&'j Json> {
+    if map.count() <= SMALL_OBJECT {
+        map.first_where(&|k| k == key)
     } else {
-        map.get(key)
+        map.by_key(key)
     }
 }
 
@@ -155,29 +224,35 @@ fn walk(v: &Json, segs: &[Seg], out: &mut Vec<Value>) {
         }
         Some((Seg::Key(first), _)) => {
             let Json::Object(map) = v else { return };
-            // Try "a", then "a.b", "a.b.c" … as literal keys (the joined keys are only built
-            // when the path goes on).
-            if let Some(child) = member(map, first) {
-                walk(child, segs.get(1..).unwrap_or(&[]), out);
-            }
-            let mut key: Option<String> = None;
-            let mut i = 1;
-            while let Some(Seg::Key(next)) = segs.get(i) {
-                i += 1;
-                let keys = segs.get(..i).unwrap_or_default();
-                let child = if map.len() <= SMALL_OBJECT {
-                    // in order, as `member` does, without building the joined name
-                    map.iter().find(|(k, _)| is_joined(k, keys)).map(|(_, v)| v)
-                } else {
-                    let joined = key.get_or_insert_with(|| first.clone());
-                    joined.push('.');
-                    joined.push_str(next);
-                    map.get(joined.as_str())
-                };
-                if let Some(child) = child {
-                    walk(child, segs.get(i..).unwrap_or(&[]), out);
-                }
-            }
+            walk_members(map, first, segs, out);
+        }
+    }
+}
+
+/// [`walk`] from an object's members, for a path `segs` whose first segment is the key
+/// `first`.
+fn walk_members<M: Members + ?Sized>(map: &M, first: &str, segs: &[Seg], out: &mut Vec<Value>) {
+    // Try "a", then "a.b", "a.b.c" … as literal keys (the joined keys are only built when the
+    // path goes on).
+    if let Some(child) = member(map, first) {
+        walk(child, segs.get(1..).unwrap_or(&[]), out);
+    }
+    let mut key: Option<String> = None;
+    let mut i = 1;
+    while let Some(Seg::Key(next)) = segs.get(i) {
+        i += 1;
+        let keys = segs.get(..i).unwrap_or_default();
+        let child = if map.count() <= SMALL_OBJECT {
+            // in order, as `member` does, without building the joined name
+            map.first_where(&|k| is_joined(k, keys))
+        } else {
+            let joined = key.get_or_insert_with(|| first.to_string());
+            joined.push('.');
+            joined.push_str(next);
+            map.by_key(joined.as_str())
+        };
+        if let Some(child) = child {
+            walk(child, segs.get(i..).unwrap_or(&[]), out);
         }
     }
 }
@@ -219,8 +294,26 @@ fn json_number(n: &serde_json::Number) -> Value {
 /// Every field of a document with its Splunk name, in document order; leaves that share a
 /// name (array elements) are merged into one multivalue.
 pub fn flatten(doc: &Json) -> indexmap::IndexMap<String, Value> {
+    flatten_with(&mut |name, leaf| leaves(doc, name, &|_| true, leaf))
+}
+
+/// [`flatten`] of an event's document, whole or projected.
+pub fn flatten_doc(doc: &Doc) -> indexmap::IndexMap<String, Value> {
+    match doc {
+        Doc::Whole(v) => flatten(v),
+        Doc::Members(m) => flatten_with(&mut |name, leaf| top_leaves(m, name, &|_| true, leaf)),
+    }
+}
+
+/// What [`leaves`] calls with each leaf and its name (`true`: stop).
+type LeafFn<'a> = dyn FnMut(&str, &Json) -> bool + 'a;
+
+/// [`flatten`]'s merge of the leaves that `walk` reports.
+fn flatten_with(
+    walk: &mut dyn FnMut(&mut String, &mut LeafFn<'_>) -> bool,
+) -> indexmap::IndexMap<String, Value> {
     let mut acc: indexmap::IndexMap<String, Vec<Value>> = indexmap::IndexMap::new();
-    leaves(doc, &mut String::new(), &|_| true, &mut |name, leaf| {
+    walk(&mut String::new(), &mut |name, leaf| {
         if let Some(s) = scalar(leaf) {
             acc.entry(name.to_string()).or_default().push(s);
         }
@@ -243,6 +336,49 @@ pub fn has_leaf(doc: &Json, target: &str) -> bool {
     )
 }
 
+/// [`has_leaf`] in an event's document, whole or projected.
+pub fn has_leaf_doc(doc: &Doc, target: &str) -> bool {
+    match doc {
+        Doc::Whole(v) => has_leaf(v, target),
+        Doc::Members(m) => top_leaves(
+            m,
+            &mut String::new(),
+            &|name| target.starts_with(name),
+            &mut |name, _| name == target,
+        ),
+    }
+}
+
+/// [`leaves`] of a projected document: its members as those of the top-level object.
+fn top_leaves(
+    members: &[(String, Json)],
+    name: &mut String,
+    into: &dyn Fn(&str) -> bool,
+    leaf: &mut dyn FnMut(&str, &Json) -> bool,
+) -> bool {
+    members
+        .iter()
+        .any(|(k, child)| member_leaves(k, child, name, into, leaf))
+}
+
+/// [`leaves`] under the member `k` of an object whose name is `name`.
+fn member_leaves(
+    k: &str,
+    child: &Json,
+    name: &mut String,
+    into: &dyn Fn(&str) -> bool,
+    leaf: &mut dyn FnMut(&str, &Json) -> bool,
+) -> bool {
+    let len = name.len();
+    if !name.is_empty() {
+        name.push('.');
+    }
+    name.push_str(k);
+    let found = into(name) && leaves(child, name, into, leaf);
+    name.truncate(len);
+    found
+}
+
 /// The leaves under `v` with their Splunk names (`name` extended by `.key` for an object's
 /// member and `{}` for an array's elements), in document order, going down only where
 /// `into(name)` allows; `true` as soon as `leaf(name, value)` is.
@@ -254,15 +390,9 @@ fn leaves(
 ) -> bool {
     let len = name.len();
     let found = match v {
-        Json::Object(map) => map.iter().any(|(k, child)| {
-            if !name.is_empty() {
-                name.push('.');
-            }
-            name.push_str(k);
-            let found = into(name) && leaves(child, name, into, leaf);
-            name.truncate(len);
-            found
-        }),
+        Json::Object(map) => map
+            .iter()
+            .any(|(k, child)| member_leaves(k, child, name, into, leaf)),
         Json::Array(items) => {
             name.push_str("{}");
             into(name) && items.iter().any(|i| leaves(i, name, into, leaf))
@@ -333,6 +463,86 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A projected document (its top-level members as a list) answers every read as the same
+    /// members parsed whole do: fields one key deep, nested, through arrays, dotted literal
+    /// keys and absent ones; borrowed texts; the flattened field list in document order; and
+    /// `has_leaf`. With few members and with more than [`SMALL_OBJECT`] (looked up by hash in
+    /// a map, in order in a list).
+    #[test]
+    fn projected_documents_read_as_whole_ones() {
+        let mut docs = vec![
+            json!({"a": {"b": {"c": 1}}, "a.b": {"c": 2}, "a.b.c": 3, "x": "y",
+                   "Item": {"Subject": "hi", "Attachments": "f (1b)"},
+                   "arr": [{"n": "p"}, {"n": "q"}, 5], "t": true, "z": null, "e": {}, "l": []}),
+            json!({}),
+        ];
+        let mut wide = serde_json::Map::new();
+        for i in 0..20 {
+            wide.insert(format!("k{i}"), json!({"v": i}));
+        }
+        wide.insert("k.dot".to_string(), json!("d"));
+        docs.push(Json::Object(wide));
+        let names = [
+            "a",
+            "a.b",
+            "a.b.c",
+            "x",
+            "Item",
+            "Item.Subject",
+            "Item.Attachments",
+            "arr",
+            "arr{}.n",
+            "arr{}",
+            "t",
+            "z",
+            "e",
+            "l",
+            "missing",
+            "k3.v",
+            "k19.v",
+            "k.dot",
+            "k20.v",
+            "{}",
+            "",
+        ];
+        for whole in docs {
+            let members: Vec<(String, Json)> =
+                whole.as_object().unwrap().clone().into_iter().collect();
+            let projected = Doc::Members(members);
+            let whole = Doc::Whole(whole);
+            for name in names {
+                let p = FieldPath::new(name);
+                assert_eq!(p.lookup_in(&projected), p.lookup_in(&whole), "{name}");
+                assert_eq!(
+                    p.lookup_str_in(&projected),
+                    p.lookup_str_in(&whole),
+                    "{name}"
+                );
+                assert_eq!(
+                    has_leaf_doc(&projected, name),
+                    has_leaf_doc(&whole, name),
+                    "{name}"
+                );
+            }
+            let (a, b) = (flatten_doc(&projected), flatten_doc(&whole));
+            assert!(a.iter().eq(b.iter()), "{a:?} / {b:?}");
+        }
+        // and the answers are the expected ones, not only the same
+        let doc = Doc::Members(vec![
+            ("Item".to_string(), json!({"Subject": "hi"})),
+            ("a.b".to_string(), json!(2)),
+        ]);
+        assert_eq!(
+            FieldPath::new("Item.Subject").lookup_in(&doc),
+            Value::str("hi")
+        );
+        assert_eq!(FieldPath::new("a.b").lookup_str_in(&doc), None);
+        assert_eq!(FieldPath::new("a.b").lookup_in(&doc), Value::Num(2.0));
+        assert!(has_leaf_doc(&doc, "Item.Subject") && !has_leaf_doc(&doc, "Item"));
+        let flat: Vec<String> = flatten_doc(&doc).into_keys().collect();
+        assert_eq!(flat, ["Item.Subject", "a.b"]);
     }
 
     /// Every way of reading `a.b.c` as keys counts, shortest first key first: `a` → `b` → `c`,

@@ -64,23 +64,24 @@ impl Projection {
         self.keys.is_empty()
     }
 
-    fn wants(&self, key: &[u8]) -> bool {
+    /// Which of the kept keys `key` is (its text as written, without escapes), if any.
+    fn wanted(&self, key: &[u8]) -> Option<usize> {
         let n = key.len();
         if n < 128 {
             if self.lens.get(n / 64).is_none_or(|w| w >> (n % 64) & 1 == 0) {
-                return false;
+                return None;
             }
         } else if !self.long {
-            return false;
+            return None;
         }
-        self.keys.iter().any(|k| k.as_bytes() == key)
+        self.keys.iter().position(|k| k.as_bytes() == key)
     }
 
     /// Parse `text` as a JSON document keeping only the wanted top-level keys. `Ok(None)`: the
     /// text is valid JSON but not an object. Errors are the deserializer's, as for a whole parse.
     pub fn parse(&self, text: &str) -> Result<Option<Json>, serde_json::Error> {
         if let Some(doc) = self.scan(text.as_bytes()) {
-            return Ok(Some(Json::Object(doc)));
+            return Ok(Some(Json::Object(doc.into_iter().collect())));
         }
         self.parse_serde(text)
     }
@@ -90,7 +91,7 @@ impl Projection {
     /// character of its strings, and JSON allows no other), and exactly what
     /// [`Projection::parse`] would give; `None` when it cannot tell — the caller then checks the
     /// UTF-8 and asks [`Projection::parse_serde`], which reports the errors.
-    pub fn scan(&self, line: &[u8]) -> Option<serde_json::Map<String, Json>> {
+    pub fn scan(&self, line: &[u8]) -> Option<Vec<(String, Json)>> {
         Scan::new(line).object(self)
     }
 
@@ -128,7 +129,7 @@ struct Scan<'t> {
 
 thread_local! {
     /// The kept members of the line being scanned ([`Scan::object`]), reused from line to line.
-    static KEPT: std::cell::RefCell<Vec<(std::ops::Range<usize>, Json)>> =
+    static KEPT: std::cell::RefCell<Vec<(usize, Json)>> =
         const { std::cell::RefCell::new(Vec::new()) };
 }
 
@@ -247,36 +248,35 @@ impl<'t> Scan<'t> {
         (self.b.get(self.i..end)? == w).then(|| self.i = end)
     }
 
-    /// The whole line as a projected object. The kept members are gathered first and the
-    /// map is built once with room for exactly them: growing it member by member reallocated
-    /// and rehashed it three or four times per event (serde_json's map hashes with SipHash).
-    fn object(mut self, p: &Projection) -> Option<serde_json::Map<String, Json>> {
+    /// The whole line as a projected object's members, in document order (see
+    /// [`super::Doc::Members`]). The kept members are gathered first and the list is built
+    /// once with room for exactly them.
+    fn object(mut self, p: &Projection) -> Option<Vec<(String, Json)>> {
         KEPT.with(|kept| {
             // (never in use here, as a scan does not nest; if it were, the deserializer answers)
             let mut kept = kept.try_borrow_mut().ok()?;
             kept.clear();
             self.members(p, &mut kept)?;
-            let mut out = serde_json::Map::with_capacity(kept.len());
-            for (key, v) in kept.drain(..) {
-                let key = std::str::from_utf8(self.b.get(key)?).ok()?;
-                // A repeated key keeps its first position and its last value.
-                out.insert(key.to_string(), v);
+            let mut out: Vec<(String, Json)> = Vec::with_capacity(kept.len());
+            for (k, v) in kept.drain(..) {
+                // the projection's own text of the key (the line's is the same, unescaped)
+                let key = p.keys.get(k)?;
+                // A repeated key keeps its first position and its last value, as in a map.
+                match out.iter_mut().find(|(k, _)| k == key) {
+                    Some(slot) => slot.1 = v,
+                    None => out.push((key.clone(), v)),
+                }
             }
             Some(out)
         })
     }
 
-    /// The members of the object at the cursor, the wanted ones (key position, value) into
+    /// The members of the object at the cursor, the wanted ones (which kept key, value) into
     /// `kept`; `Some` when the line is exactly the object.
-    fn members(
-        &mut self,
-        p: &Projection,
-        kept: &mut Vec<(std::ops::Range<usize>, Json)>,
-    ) -> Option<()> {
+    fn members(&mut self, p: &Projection, kept: &mut Vec<(usize, Json)>) -> Option<()> {
         self.ws();
         let mut more = self.open(b'{', b'}')?;
         while more {
-            let key_at = self.i + 1;
             let (key, escaped) = self.key()?;
             if escaped {
                 // compared unescaped by the deserializer; rare enough to leave to it
@@ -291,12 +291,12 @@ impl<'t> Scan<'t> {
                 self.value(1)?;
                 None
             };
-            if p.wants(key) {
+            if let Some(k) = p.wanted(key) {
                 let v = match plain {
                     Some(start) => Json::String(self.text(start, self.i - 1)?.to_string()),
                     None => leaf(self.text(at, self.i)?)?,
                 };
-                kept.push((key_at..key_at + key.len(), v));
+                kept.push((k, v));
             }
             more = self.more(b'}')?;
         }
@@ -504,7 +504,7 @@ impl<'de> Visitor<'de> for Doc<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut out = serde_json::Map::new();
         while let Some(key) = map.next_key_seed(Key)? {
-            if self.0.wants(key.as_bytes()) {
+            if self.0.wanted(key.as_bytes()).is_some() {
                 // A repeated key keeps its first position and its last value, as in a whole
                 // parse.
                 let v = map.next_value_seed(super::json::Plain)?;
@@ -614,6 +614,15 @@ impl<'de> Visitor<'de> for Skip {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An object's members in its order (a scan's answer is a list: comparing lists also
+    /// compares the order, which comparing `serde_json` maps does not).
+    fn in_order(doc: Json) -> Vec<(String, Json)> {
+        match doc {
+            Json::Object(map) => map.into_iter().collect(),
+            other => vec![(String::new(), other)],
+        }
+    }
 
     fn whole(text: &str) -> Result<Option<Json>, String> {
         crate::event::json::from_str(text)
@@ -944,7 +953,7 @@ mod tests {
                 match p.scan(&line) {
                     Some(doc) => {
                         accepted += 1;
-                        assert_eq!(serde, Ok(Some(Json::Object(doc))), "{text}");
+                        assert_eq!(serde.map(|d| d.map(in_order)), Ok(Some(doc)), "{text}");
                     }
                     // only the line with the character outside a string is not JSON
                     None => assert!(serde.is_err(), "{text}"),
@@ -966,17 +975,14 @@ mod tests {
                 assert!(serde.is_ok(), "{text}");
                 // a key with an escape is left to the deserializer
                 if let Some(doc) = p.scan(line) {
-                    assert_eq!(serde, Ok(Some(Json::Object(doc))), "{text}");
+                    assert_eq!(serde.map(|d| d.map(in_order)), Ok(Some(doc)), "{text}");
                 }
             }
         }
         // A kept key with a non-ASCII character is found and kept.
         assert_eq!(
             p.scan("{\"ké\":\"€\"}".as_bytes()),
-            Some(serde_json::Map::from_iter([(
-                "ké".to_string(),
-                Json::from("€")
-            )]))
+            Some(vec![("ké".to_string(), Json::from("€"))])
         );
     }
 
@@ -1000,7 +1006,11 @@ mod tests {
                 match p.scan(text.as_bytes()) {
                     Some(doc) => {
                         fast += 1;
-                        assert_eq!(serde, Ok(Some(Json::Object(doc))), "{text:?}");
+                        assert_eq!(
+                            serde.clone().map(|d| d.map(in_order)),
+                            Ok(Some(doc)),
+                            "{text:?}"
+                        );
                     }
                     None => slow += 1,
                 }

@@ -6,7 +6,7 @@
 //! closes: `read = parsed + malformed`.
 
 use super::project::Projection;
-use super::{Event, FieldPath, Meta};
+use super::{Doc, Event, FieldPath, Meta};
 use crate::diag::{Diag, Kind};
 use crate::plan::prefilter::Prefilter;
 use crate::time::{self, Zone};
@@ -480,7 +480,7 @@ impl<T> Parse<'_, T> {
             } else {
                 String::new()
             };
-            let ev = self.build(Json::Object(doc), raw, n);
+            let ev = self.build(Doc::Members(doc), raw, n);
             let mask = (self.keep)(&ev, passed);
             if mask == 0 {
                 return self.outcome(ev, 0);
@@ -493,7 +493,7 @@ impl<T> Parse<'_, T> {
             && let Some(doc) = p.scan(line)
         {
             let raw = self.raw(|| line_text(line));
-            return self.event(Json::Object(doc), raw, n, passed, wanted);
+            return self.event(Doc::Members(doc), raw, n, passed, wanted);
         }
         let text = match std::str::from_utf8(line) {
             Ok(text) => text,
@@ -507,7 +507,7 @@ impl<T> Parse<'_, T> {
         match parsed {
             Ok(Some(doc)) => {
                 let raw = self.raw(|| text.to_string());
-                self.event(doc, raw, n, passed, wanted)
+                self.event(Doc::Whole(doc), raw, n, passed, wanted)
             }
             Ok(None) => Outcome::Malformed(n, "not a JSON object".to_string()),
             Err(e) => Outcome::Malformed(n, format!("malformed JSON: {e}")),
@@ -523,7 +523,7 @@ impl<T> Parse<'_, T> {
     /// answers.
     fn event(
         &self,
-        doc: Json,
+        doc: Doc,
         raw: String,
         line: usize,
         passed: u64,
@@ -544,7 +544,7 @@ impl<T> Parse<'_, T> {
 
     /// The event of a parsed line.
     #[inline]
-    fn build(&self, doc: Json, raw: String, line: usize) -> Arc<Event> {
+    fn build(&self, doc: Doc, raw: String, line: usize) -> Arc<Event> {
         let time = match self.rule {
             Some(r) => event_time(r, &doc),
             None => default_time(&doc),
@@ -1154,16 +1154,16 @@ fn line_of(text: &str, offset: usize) -> usize {
         .unwrap_or(1)
 }
 
-fn event_time(rule: &TimeRule, doc: &Json) -> Option<f64> {
+fn event_time(rule: &TimeRule, doc: &Doc) -> Option<f64> {
     let read = |text: &str| match &rule.format {
         Some(fmt) => time::strptime(text, fmt, &rule.zone),
         None => time::parse_timestamp(text, &rule.zone),
     };
     // The usual case, one key holding a text: read where it stands.
-    if let Some(text) = rule.path.lookup_str(doc) {
+    if let Some(text) = rule.path.lookup_str_in(doc) {
         return read(text);
     }
-    let v = rule.path.lookup(doc);
+    let v = rule.path.lookup_in(doc);
     match v.values().first()? {
         crate::value::Value::Num(n) if rule.format.is_none() => Some(epoch_number(*n)),
         first => read(&first.to_text()?),
@@ -1192,7 +1192,7 @@ const DEFAULT_TIME_KEYS: [&str; 3] = ["_time", "@timestamp", "timestamp"];
 
 /// Without a sourcetype rule: a top-level `_time` (epoch or timestamp), else `@timestamp`,
 /// else `timestamp`.
-fn default_time(doc: &Json) -> Option<f64> {
+fn default_time(doc: &Doc) -> Option<f64> {
     for key in DEFAULT_TIME_KEYS {
         match doc.get(key) {
             Some(Json::Number(n)) => return n.as_f64().map(epoch_number),
@@ -1307,9 +1307,10 @@ mod tests {
         let prefilter = Prefilter::from_pred(&crate::plan::search::tests::pred("Operation=Send"));
         let seen = std::sync::Mutex::new(Vec::new());
         let keep = |e: &Arc<Event>, _: u64| {
-            let keys: Vec<String> = e.doc.as_object().unwrap().keys().cloned().collect();
+            let doc = e.doc.to_json();
+            let keys: Vec<String> = doc.as_object().unwrap().keys().cloned().collect();
             seen.lock().unwrap().push((e.line, keys));
-            u64::from(e.doc["Operation"] == "Send")
+            u64::from(doc["Operation"] == "Send")
         };
         let mut got = Vec::new();
         let fields = ["Operation".to_string(), "Subject".to_string()];
@@ -1324,7 +1325,7 @@ mod tests {
                 },
                 &|e, mask| (e, mask),
                 &mut |(e, mask)| {
-                    got.push((e.line, e.doc.to_string(), mask));
+                    got.push((e.line, e.doc.to_json().to_string(), mask));
                     Ok(())
                 },
             )
@@ -1402,23 +1403,27 @@ mod tests {
             format: format.map(str::to_string),
             zone: Zone::Utc,
         };
-        let doc: Json = serde_json::from_str(
+        let json: Json = serde_json::from_str(
             r#"{"t":"01/03/2025 00:38:13","iso":"2025-03-01T00:38:13Z","n":{"t":"2025-03-01T00:38:13"},"ms":1740789493000}"#,
         )
         .unwrap();
-        let t = 1_740_789_493.0;
-        assert_eq!(
-            event_time(&rule("t", Some("%d/%m/%Y %H:%M:%S")), &doc),
-            Some(t)
-        );
-        assert_eq!(event_time(&rule("iso", None), &doc), Some(t));
-        assert_eq!(event_time(&rule("n.t", None), &doc), Some(t));
-        assert_eq!(event_time(&rule("ms", None), &doc), Some(t));
-        assert_eq!(
-            event_time(&rule("iso", Some("%d/%m/%Y %H:%M:%S")), &doc),
-            None
-        );
-        assert_eq!(event_time(&rule("missing", None), &doc), None);
+        let members = json.as_object().unwrap().clone().into_iter().collect();
+        // the same, whether the document was parsed whole or projected
+        for doc in [Doc::Whole(json), Doc::Members(members)] {
+            let t = 1_740_789_493.0;
+            assert_eq!(
+                event_time(&rule("t", Some("%d/%m/%Y %H:%M:%S")), &doc),
+                Some(t)
+            );
+            assert_eq!(event_time(&rule("iso", None), &doc), Some(t));
+            assert_eq!(event_time(&rule("n.t", None), &doc), Some(t));
+            assert_eq!(event_time(&rule("ms", None), &doc), Some(t));
+            assert_eq!(
+                event_time(&rule("iso", Some("%d/%m/%Y %H:%M:%S")), &doc),
+                None
+            );
+            assert_eq!(event_time(&rule("missing", None), &doc), None);
+        }
     }
 
     /// The line numbers of the reported problems (`…/x.json:LINE: message`), in order.

@@ -36,7 +36,7 @@ pub struct KqlMatcher {
 impl Matcher for KqlMatcher {
     fn matches(&self, rec: &Record) -> bool {
         match &rec.event {
-            Some(e) => self.node.eval(&e.doc, &Ctx::default()),
+            Some(e) => self.node.eval(&e.doc.to_json(), &Ctx::default()),
             None => self
                 .node
                 .eval(&Json::Object(serde_json::Map::new()), &Ctx::default()),
