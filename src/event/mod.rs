@@ -68,7 +68,7 @@ impl Doc {
 /// One event.
 #[derive(Debug)]
 pub struct Event {
-    /// The parsed JSON document (an object).
+    /// The parsed JSON document (an object): whole, or the top-level members its plans read.
     pub doc: Doc,
     /// The original text of the event (`_raw`).
     pub raw: String,
