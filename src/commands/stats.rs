@@ -605,26 +605,53 @@ enum KeyTexts<'r> {
     /// A BY field is null: the record belongs to no group.
     Skip,
     /// One text per BY field, borrowed from the record where it holds the text as is.
-    One(Vec<Cow<'r, str>>),
+    One(Texts<'r>),
     /// A BY field is multivalue: see [`group_keys`].
     Many,
 }
 
-fn key_texts<'r>(by: &[FieldRef], rec: &'r Record) -> KeyTexts<'r> {
-    let mut out = Vec::with_capacity(by.len());
-    for f in by {
-        if let Some(s) = rec.str_of(f) {
-            out.push(Cow::Borrowed(s));
-            continue;
-        }
-        match rec.get(f) {
-            Value::Null => return KeyTexts::Skip,
-            Value::Multi(_) => return KeyTexts::Many,
-            Value::Str(s) => out.push(Cow::Owned(s)),
-            v => out.push(Cow::Owned(v.to_text().unwrap_or_default())),
+/// The texts of a group key: one BY field's in place (the usual `stats … by field`, which
+/// then allocates nothing per record for its key), several in a list.
+enum Texts<'r> {
+    Single([Cow<'r, str>; 1]),
+    Several(Vec<Cow<'r, str>>),
+}
+
+impl<'r> Texts<'r> {
+    fn as_slice(&self) -> &[Cow<'r, str>] {
+        match self {
+            Texts::Single(one) => one,
+            Texts::Several(all) => all,
         }
     }
-    KeyTexts::One(out)
+}
+
+/// The text of one BY field, `Err` for a record in no group or in several.
+fn key_text<'r>(f: &FieldRef, rec: &'r Record) -> Result<Cow<'r, str>, KeyTexts<'r>> {
+    if let Some(s) = rec.str_of(f) {
+        return Ok(Cow::Borrowed(s));
+    }
+    match rec.get(f) {
+        Value::Null => Err(KeyTexts::Skip),
+        Value::Multi(_) => Err(KeyTexts::Many),
+        Value::Str(s) => Ok(Cow::Owned(s)),
+        v => Ok(Cow::Owned(v.to_text().unwrap_or_default())),
+    }
+}
+
+fn key_texts<'r>(by: &[FieldRef], rec: &'r Record) -> KeyTexts<'r> {
+    let texts = if let [f] = by {
+        key_text(f, rec).map(|t| Texts::Single([t]))
+    } else {
+        by.iter()
+            .map(|f| key_text(f, rec))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Texts::Several)
+    };
+    match texts {
+        Ok(t) => KeyTexts::One(t),
+        Err(k) => k,
+    }
 }
 
 /// Whether borrowed key texts are a group's key.
@@ -926,7 +953,7 @@ impl Operator for StatsOp<'_> {
             };
             match keys {
                 KeyTexts::Skip => {}
-                KeyTexts::One(texts) => self.add(&texts, None, &add, ctx)?,
+                KeyTexts::One(texts) => self.add(texts.as_slice(), None, &add, ctx)?,
                 KeyTexts::Many => {
                     for k in group_keys(&self.spec.by, rec) {
                         let texts: Vec<Cow<str>> = super::common::key_text(&k)
