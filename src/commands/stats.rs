@@ -627,7 +627,7 @@ impl<'r> Texts<'r> {
 }
 
 /// The text of one BY field, `Err` for a record in no group or in several.
-fn key_text<'r>(f: &FieldRef, rec: &'r Record) -> Result<Cow<'r, str>, KeyTexts<'r>> {
+fn by_text<'r>(f: &FieldRef, rec: &'r Record) -> Result<Cow<'r, str>, KeyTexts<'r>> {
     if let Some(s) = rec.str_of(f) {
         return Ok(Cow::Borrowed(s));
     }
@@ -641,10 +641,10 @@ fn key_text<'r>(f: &FieldRef, rec: &'r Record) -> Result<Cow<'r, str>, KeyTexts<
 
 fn key_texts<'r>(by: &[FieldRef], rec: &'r Record) -> KeyTexts<'r> {
     let texts = if let [f] = by {
-        key_text(f, rec).map(|t| Texts::Single([t]))
+        by_text(f, rec).map(|t| Texts::Single([t]))
     } else {
         by.iter()
-            .map(|f| key_text(f, rec))
+            .map(|f| by_text(f, rec))
             .collect::<Result<Vec<_>, _>>()
             .map(Texts::Several)
     };

@@ -30,7 +30,7 @@ pub struct Meta {
 }
 
 /// An event's document.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug)]
 pub enum Doc {
     /// The parsed JSON object, whole (or as the deserializer kept it).
     Whole(serde_json::Value),

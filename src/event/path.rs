@@ -80,60 +80,61 @@ impl FieldPath {
     /// The value of this field in `doc`: null when absent, a multivalue when several leaves
     /// (array elements) match, in document order.
     pub fn lookup(&self, doc: &Json) -> Value {
-        // The usual field, one key: no list of leaves to build (same answer as the walk).
-        if let [Seg::Key(k)] = self.segs.as_slice() {
-            return match doc {
-                Json::Object(map) => member(map, k).and_then(scalar).unwrap_or(Value::Null),
-                _ => Value::Null,
-            };
+        if let Json::Object(map) = doc {
+            return self.lookup_members(map);
         }
         let mut out = Vec::new();
         walk(doc, &self.segs, &mut out);
         Value::from_values(out)
     }
 
+    /// [`FieldPath::lookup`] in an event's document, whole or projected.
+    pub fn lookup_in(&self, doc: &Doc) -> Value {
+        match doc {
+            Doc::Whole(v) => self.lookup(v),
+            Doc::Members(m) => self.lookup_members(m.as_slice()),
+        }
+    }
+
+    /// [`FieldPath::lookup`] in an object with these members.
+    fn lookup_members<M: Members + ?Sized>(&self, map: &M) -> Value {
+        match self.segs.split_first() {
+            // The usual field, one key: no list of leaves to build (same answer as the walk).
+            Some((Seg::Key(k), [])) => member(map, k).and_then(scalar).unwrap_or(Value::Null),
+            Some((Seg::Key(first), _)) => {
+                let mut out = Vec::new();
+                walk_members(map, first, &self.segs, &mut out);
+                Value::from_values(out)
+            }
+            // `{}` first (an object has no elements) or no segment (an object is no leaf)
+            _ => Value::Null,
+        }
+    }
+
     /// The text of this field in `doc`, borrowed, when the field is one key holding a JSON
     /// string (then [`FieldPath::lookup`] gives the same text as a copy); `None` otherwise
     /// (absent, a number, a nested path…: ask `lookup`).
     pub fn lookup_str<'j>(&self, doc: &'j Json) -> Option<&'j str> {
-        let ([Seg::Key(k)], Json::Object(map)) = (self.segs.as_slice(), doc) else {
-            return None;
-        };
-        match member(map, k)? {
-            Json::String(s) => Some(s),
+        match doc {
+            Json::Object(map) => self.lookup_str_members(map),
             _ => None,
-        }
-    }
-
-    /// [`FieldPath::lookup`] in an event's document, whole or projected (the same walk, from
-    /// the top-level members the document has).
-    pub fn lookup_in(&self, doc: &Doc) -> Value {
-        let members = match doc {
-            Doc::Whole(v) => return self.lookup(v),
-            Doc::Members(m) => m.as_slice(),
-        };
-        match self.segs.split_first() {
-            Some((Seg::Key(k), [])) => member(members, k).and_then(scalar).unwrap_or(Value::Null),
-            Some((Seg::Key(first), _)) => {
-                let mut out = Vec::new();
-                walk_members(members, first, &self.segs, &mut out);
-                Value::from_values(out)
-            }
-            // a document is an object: `{}` finds nothing at its top
-            _ => Value::Null,
         }
     }
 
     /// [`FieldPath::lookup_str`] in an event's document, whole or projected.
     pub fn lookup_str_in<'j>(&self, doc: &'j Doc) -> Option<&'j str> {
-        let members = match doc {
-            Doc::Whole(v) => return self.lookup_str(v),
-            Doc::Members(m) => m.as_slice(),
-        };
+        match doc {
+            Doc::Whole(v) => self.lookup_str(v),
+            Doc::Members(m) => self.lookup_str_members(m.as_slice()),
+        }
+    }
+
+    /// [`FieldPath::lookup_str`] in an object with these members.
+    fn lookup_str_members<'j, M: Members + ?Sized>(&self, map: &'j M) -> Option<&'j str> {
         let [Seg::Key(k)] = self.segs.as_slice() else {
             return None;
         };
-        match member(members, k)? {
+        match member(map, k)? {
             Json::String(s) => Some(s),
             _ => None,
         }
@@ -142,20 +143,20 @@ impl FieldPath {
 
 /// An object's members: a `serde_json` map, or a projected event's list (see [`Doc`]).
 pub(crate) trait Members {
+    /// The members, in order.
+    fn entries(&self) -> impl Iterator<Item = (&str, &Json)>;
     /// How many members.
     fn count(&self) -> usize;
-    /// The first member, in order, whose key `is` accepts.
-    fn first_where(&self, is: &dyn Fn(&str) -> bool) -> Option<&Json>;
     /// The member `key`, found by hash when there is a table.
     fn by_key(&self, key: &str) -> Option<&Json>;
 }
 
 impl Members for serde_json::Map<String, Json> {
+    fn entries(&self) -> impl Iterator<Item = (&str, &Json)> {
+        self.iter().map(|(k, v)| (k.as_str(), v))
+    }
     fn count(&self) -> usize {
         self.len()
-    }
-    fn first_where(&self, is: &dyn Fn(&str) -> bool) -> Option<&Json> {
-        self.iter().find(|(k, _)| is(k)).map(|(_, v)| v)
     }
     fn by_key(&self, key: &str) -> Option<&Json> {
         self.get(key)
@@ -163,14 +164,14 @@ impl Members for serde_json::Map<String, Json> {
 }
 
 impl Members for [(String, Json)] {
+    fn entries(&self) -> impl Iterator<Item = (&str, &Json)> {
+        self.iter().map(|(k, v)| (k.as_str(), v))
+    }
     fn count(&self) -> usize {
         self.len()
     }
-    fn first_where(&self, is: &dyn Fn(&str) -> bool) -> Option<&Json> {
-        self.iter().find(|(k, _)| is(k)).map(|(_, v)| v)
-    }
     fn by_key(&self, key: &str) -> Option<&Json> {
-        self.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+        self.entries().find(|(k, _)| *k == key).map(|(_, v)| v)
     }
 }
 
@@ -183,7 +184,7 @@ const SMALL_OBJECT: usize = 16;
 /// of the send/hard-delete join. Keys are unique in a `Map`, so both find the same member.
 pub(crate) fn member<'j, M: Members + ?Sized>(map: &'j M, key: &str) -> Option<&'j Json> {
     if map.count() <= SMALL_OBJECT {
-        map.first_where(&|k| k == key)
+        map.entries().find(|(k, _)| *k == key).map(|(_, v)| v)
     } else {
         map.by_key(key)
     }
@@ -244,7 +245,9 @@ fn walk_members<M: Members + ?Sized>(map: &M, first: &str, segs: &[Seg], out: &m
         let keys = segs.get(..i).unwrap_or_default();
         let child = if map.count() <= SMALL_OBJECT {
             // in order, as `member` does, without building the joined name
-            map.first_where(&|k| is_joined(k, keys))
+            map.entries()
+                .find(|(k, _)| is_joined(k, keys))
+                .map(|(_, v)| v)
         } else {
             let joined = key.get_or_insert_with(|| first.to_string());
             joined.push('.');
@@ -301,7 +304,9 @@ pub fn flatten(doc: &Json) -> indexmap::IndexMap<String, Value> {
 pub fn flatten_doc(doc: &Doc) -> indexmap::IndexMap<String, Value> {
     match doc {
         Doc::Whole(v) => flatten(v),
-        Doc::Members(m) => flatten_with(&mut |name, leaf| top_leaves(m, name, &|_| true, leaf)),
+        Doc::Members(m) => flatten_with(&mut |name, leaf| {
+            object_leaves(m.as_slice().entries(), name, &|_| true, leaf)
+        }),
     }
 }
 
@@ -340,8 +345,8 @@ pub fn has_leaf(doc: &Json, target: &str) -> bool {
 pub fn has_leaf_doc(doc: &Doc, target: &str) -> bool {
     match doc {
         Doc::Whole(v) => has_leaf(v, target),
-        Doc::Members(m) => top_leaves(
-            m,
+        Doc::Members(m) => object_leaves(
+            m.as_slice().entries(),
             &mut String::new(),
             &|name| target.starts_with(name),
             &mut |name, _| name == target,
@@ -349,50 +354,35 @@ pub fn has_leaf_doc(doc: &Doc, target: &str) -> bool {
     }
 }
 
-/// [`leaves`] of a projected document: its members as those of the top-level object.
-fn top_leaves(
-    members: &[(String, Json)],
+/// [`leaves`] under each of an object's members (`entries`), the object being named `name`.
+fn object_leaves<'j>(
+    entries: impl Iterator<Item = (&'j str, &'j Json)>,
     name: &mut String,
     into: &dyn Fn(&str) -> bool,
-    leaf: &mut dyn FnMut(&str, &Json) -> bool,
-) -> bool {
-    members
-        .iter()
-        .any(|(k, child)| member_leaves(k, child, name, into, leaf))
-}
-
-/// [`leaves`] under the member `k` of an object whose name is `name`.
-fn member_leaves(
-    k: &str,
-    child: &Json,
-    name: &mut String,
-    into: &dyn Fn(&str) -> bool,
-    leaf: &mut dyn FnMut(&str, &Json) -> bool,
+    leaf: &mut LeafFn<'_>,
 ) -> bool {
     let len = name.len();
-    if !name.is_empty() {
-        name.push('.');
+    for (k, child) in entries {
+        if !name.is_empty() {
+            name.push('.');
+        }
+        name.push_str(k);
+        let found = into(name) && leaves(child, name, into, leaf);
+        name.truncate(len);
+        if found {
+            return true;
+        }
     }
-    name.push_str(k);
-    let found = into(name) && leaves(child, name, into, leaf);
-    name.truncate(len);
-    found
+    false
 }
 
 /// The leaves under `v` with their Splunk names (`name` extended by `.key` for an object's
 /// member and `{}` for an array's elements), in document order, going down only where
 /// `into(name)` allows; `true` as soon as `leaf(name, value)` is.
-fn leaves(
-    v: &Json,
-    name: &mut String,
-    into: &dyn Fn(&str) -> bool,
-    leaf: &mut dyn FnMut(&str, &Json) -> bool,
-) -> bool {
+fn leaves(v: &Json, name: &mut String, into: &dyn Fn(&str) -> bool, leaf: &mut LeafFn<'_>) -> bool {
     let len = name.len();
     let found = match v {
-        Json::Object(map) => map
-            .iter()
-            .any(|(k, child)| member_leaves(k, child, name, into, leaf)),
+        Json::Object(map) => object_leaves(map.entries(), name, into, leaf),
         Json::Array(items) => {
             name.push_str("{}");
             into(name) && items.iter().any(|i| leaves(i, name, into, leaf))

@@ -250,29 +250,26 @@ impl<'t> Scan<'t> {
 
     /// The whole line as a projected object's members, in document order (see
     /// [`super::Doc::Members`]). The kept members are gathered first and the list is built
-    /// once with room for exactly them.
+    /// once, at its final size.
     fn object(mut self, p: &Projection) -> Option<Vec<(String, Json)>> {
         KEPT.with(|kept| {
             // (never in use here, as a scan does not nest; if it were, the deserializer answers)
             let mut kept = kept.try_borrow_mut().ok()?;
             kept.clear();
             self.members(p, &mut kept)?;
-            let mut out: Vec<(String, Json)> = Vec::with_capacity(kept.len());
+            // At its final size (collecting `Option`s would grow it step by step), with the
+            // projection's own text of each key (the line's is the same, unescaped).
+            let mut out = Vec::with_capacity(kept.len());
             for (k, v) in kept.drain(..) {
-                // the projection's own text of the key (the line's is the same, unescaped)
-                let key = p.keys.get(k)?;
-                // A repeated key keeps its first position and its last value, as in a map.
-                match out.iter_mut().find(|(k, _)| k == key) {
-                    Some(slot) => slot.1 = v,
-                    None => out.push((key.clone(), v)),
-                }
+                out.push((p.keys.get(k)?.clone(), v));
             }
             Some(out)
         })
     }
 
     /// The members of the object at the cursor, the wanted ones (which kept key, value) into
-    /// `kept`; `Some` when the line is exactly the object.
+    /// `kept` (a repeated key keeps its first position and its last value, as in a map);
+    /// `Some` when the line is exactly the object.
     fn members(&mut self, p: &Projection, kept: &mut Vec<(usize, Json)>) -> Option<()> {
         self.ws();
         let mut more = self.open(b'{', b'}')?;
@@ -296,7 +293,10 @@ impl<'t> Scan<'t> {
                     Some(start) => Json::String(self.text(start, self.i - 1)?.to_string()),
                     None => leaf(self.text(at, self.i)?)?,
                 };
-                kept.push((k, v));
+                match kept.iter_mut().find(|(i, _)| *i == k) {
+                    Some(slot) => slot.1 = v,
+                    None => kept.push((k, v)),
+                }
             }
             more = self.more(b'}')?;
         }
