@@ -2,6 +2,8 @@
 //!
 //! Stages (see docs/ARCHITECTURE.md): load → expand → parse → plan → read → execute → report.
 
+#![forbid(unsafe_code)]
+
 pub mod attack;
 pub mod cli;
 pub mod commands;
