@@ -163,9 +163,9 @@ impl Members for serde_json::Map<String, Json> {
     }
 }
 
-impl Members for [(String, Json)] {
+impl Members for [(&'static str, Json)] {
     fn entries(&self) -> impl Iterator<Item = (&str, &Json)> {
-        self.iter().map(|(k, v)| (k.as_str(), v))
+        self.iter().map(|(k, v)| (*k, v))
     }
     fn count(&self) -> usize {
         self.len()
@@ -498,8 +498,10 @@ mod tests {
             "",
         ];
         for whole in docs {
-            let members: Vec<(String, Json)> =
-                whole.as_object().unwrap().clone().into_iter().collect();
+            let members = whole.as_object().unwrap().clone().into_iter();
+            let members = members
+                .map(|(k, v)| (crate::event::intern(&k), v))
+                .collect();
             let projected = Doc::Members(members);
             let whole = Doc::Whole(whole);
             for name in names {
@@ -520,10 +522,7 @@ mod tests {
             assert!(a.iter().eq(b.iter()), "{a:?} / {b:?}");
         }
         // and the answers are the expected ones, not only the same
-        let doc = Doc::Members(vec![
-            ("Item".to_string(), json!({"Subject": "hi"})),
-            ("a.b".to_string(), json!(2)),
-        ]);
+        let doc = Doc::Members(vec![("Item", json!({"Subject": "hi"})), ("a.b", json!(2))]);
         assert_eq!(
             FieldPath::new("Item.Subject").lookup_in(&doc),
             Value::str("hi")

@@ -18,7 +18,7 @@ use wide::{CmpEq, CmpLt, i8x16};
 /// The top-level keys to keep.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Projection {
-    keys: Vec<String>,
+    keys: Vec<&'static str>,
     /// Bit `n % 64` of word `n / 64` set: some key has `n` bytes (`n` < 128); a quick no
     /// for most keys.
     lens: [u64; 2],
@@ -40,6 +40,7 @@ impl Projection {
 
     /// Keep the top-level key `k`.
     pub fn add(&mut self, k: String) {
+        let k = super::intern(&k);
         if self.keys.contains(&k) {
             return;
         }
@@ -81,7 +82,9 @@ impl Projection {
     /// text is valid JSON but not an object. Errors are the deserializer's, as for a whole parse.
     pub fn parse(&self, text: &str) -> Result<Option<Json>, serde_json::Error> {
         if let Some(doc) = self.scan(text.as_bytes()) {
-            return Ok(Some(Json::Object(doc.into_iter().collect())));
+            return Ok(Some(Json::Object(
+                doc.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            )));
         }
         self.parse_serde(text)
     }
@@ -91,7 +94,7 @@ impl Projection {
     /// character of its strings, and JSON allows no other), and exactly what
     /// [`Projection::parse`] would give; `None` when it cannot tell — the caller then checks the
     /// UTF-8 and asks [`Projection::parse_serde`], which reports the errors.
-    pub fn scan(&self, line: &[u8]) -> Option<Vec<(String, Json)>> {
+    pub fn scan(&self, line: &[u8]) -> Option<Vec<(&'static str, Json)>> {
         Scan::new(line).object(self)
     }
 
@@ -251,7 +254,7 @@ impl<'t> Scan<'t> {
     /// The whole line as a projected object's members, in document order (see
     /// [`super::Doc::Members`]). The kept members are gathered first and the list is built
     /// once, at its final size.
-    fn object(mut self, p: &Projection) -> Option<Vec<(String, Json)>> {
+    fn object(mut self, p: &Projection) -> Option<Vec<(&'static str, Json)>> {
         KEPT.with(|kept| {
             // (never in use here, as a scan does not nest; if it were, the deserializer answers)
             let mut kept = kept.try_borrow_mut().ok()?;
@@ -261,7 +264,7 @@ impl<'t> Scan<'t> {
             // projection's own text of each key (the line's is the same, unescaped).
             let mut out = Vec::with_capacity(kept.len());
             for (k, v) in kept.drain(..) {
-                out.push((p.keys.get(k)?.clone(), v));
+                out.push((*p.keys.get(k)?, v));
             }
             Some(out)
         })
@@ -614,13 +617,14 @@ impl<'de> Visitor<'de> for Skip {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::intern;
 
     /// An object's members in its order (a scan's answer is a list: comparing lists also
     /// compares the order, which comparing `serde_json` maps does not).
-    fn in_order(doc: Json) -> Vec<(String, Json)> {
+    fn in_order(doc: Json) -> Vec<(&'static str, Json)> {
         match doc {
-            Json::Object(map) => map.into_iter().collect(),
-            other => vec![(String::new(), other)],
+            Json::Object(map) => map.into_iter().map(|(k, v)| (intern(&k), v)).collect(),
+            other => vec![("", other)],
         }
     }
 
@@ -982,7 +986,7 @@ mod tests {
         // A kept key with a non-ASCII character is found and kept.
         assert_eq!(
             p.scan("{\"ké\":\"€\"}".as_bytes()),
-            Some(vec![("ké".to_string(), Json::from("€"))])
+            Some(vec![("ké", Json::from("€"))])
         );
     }
 

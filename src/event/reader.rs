@@ -1410,7 +1410,10 @@ mod tests {
             r#"{"t":"01/03/2025 00:38:13","iso":"2025-03-01T00:38:13Z","n":{"t":"2025-03-01T00:38:13"},"ms":1740789493000}"#,
         )
         .unwrap();
-        let members = json.as_object().unwrap().clone().into_iter().collect();
+        let members = json.as_object().unwrap().clone().into_iter();
+        let members = members
+            .map(|(k, v)| (crate::event::intern(&k), v))
+            .collect();
         // the same, whether the document was parsed whole or projected
         for doc in [Doc::Whole(json), Doc::Members(members)] {
             let t = 1_740_789_493.0;
