@@ -341,11 +341,13 @@ fn open_file(p: &Path) -> Result<Box<dyn Read + Send>, Diag> {
     }
 }
 
-/// Bytes read from a file at a time: the L2 cache's size on the benchmark machine, so the
-/// passes over a block (line split, literal search, parse) read it from L2 after the kernel's
-/// copy (against 4 MiB, `stats count by Operation` on two threads 5 % less CPU time, ten rules
-/// 12 %; 512 KiB was slower again: docs/performance.md, thirteenth sitting).
-const BLOCK: usize = 1 << 20;
+/// Bytes read from a file at a time. Smaller than the 4 MiB it was, so that the passes over a
+/// block (line split, literal search, parse) find more of it in the caches after the kernel's
+/// copy (a core's L2 holds 1 MiB on the benchmark machine); not smaller, as every block costs
+/// a hand-over between the threads: 1 MiB was faster than 4 on every workload, 2 MiB faster
+/// than 1 on two threads over 1 GB (the PST rule 169.5 -> 156.0 ms, ten rules 323.5 -> 303.5
+/// ms), 512 KiB slower again (docs/performance.md, thirteenth sitting).
+const BLOCK: usize = 2 << 20;
 /// Lines parsed in parallel at a time.
 const CHUNK: usize = 2048;
 /// Bytes at the start of an input on which the prefilter's searched clauses are chosen
