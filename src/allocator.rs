@@ -36,6 +36,29 @@ fn plain(size: usize, align: usize) -> bool {
     align <= MAX_PLAIN_ALIGN && align <= size
 }
 
+/// A new block for `layout` from mimalloc's `plain_call`, or its `aligned_call` when a plain
+/// block is not aligned enough (the pair for fresh or for zeroed memory; always inlined, so
+/// each is a direct call).
+///
+/// # Safety
+/// The calls must be mimalloc's allocation functions, which accept any size and alignment.
+#[inline(always)]
+unsafe fn new_block(
+    layout: Layout,
+    plain_call: unsafe extern "C" fn(usize) -> *mut c_void,
+    aligned_call: unsafe extern "C" fn(usize, usize) -> *mut c_void,
+) -> *mut u8 {
+    // SAFETY: as the caller promises.
+    let block = unsafe {
+        if plain(layout.size(), layout.align()) {
+            plain_call(layout.size())
+        } else {
+            aligned_call(layout.size(), layout.align())
+        }
+    };
+    block.cast()
+}
+
 // SAFETY: every method returns a block from mimalloc of at least the requested size (or null
 // when out of memory), aligned to the layout's alignment: by `plain` when the plain call is
 // used, by mimalloc's aligned call otherwise; `dealloc` and `realloc` receive blocks that came
@@ -44,27 +67,13 @@ unsafe impl GlobalAlloc for MiMalloc {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: mimalloc's allocation calls accept any size and power-of-two alignment.
-        let block = unsafe {
-            if plain(layout.size(), layout.align()) {
-                mi_malloc(layout.size())
-            } else {
-                mi_malloc_aligned(layout.size(), layout.align())
-            }
-        };
-        block.cast()
+        unsafe { new_block(layout, mi_malloc, mi_malloc_aligned) }
     }
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: as for `alloc`.
-        let block = unsafe {
-            if plain(layout.size(), layout.align()) {
-                mi_zalloc(layout.size())
-            } else {
-                mi_zalloc_aligned(layout.size(), layout.align())
-            }
-        };
-        block.cast()
+        unsafe { new_block(layout, mi_zalloc, mi_zalloc_aligned) }
     }
 
     #[inline]
