@@ -24,6 +24,15 @@ cargo build --release --quiet --bin tripline --example gen_o365
 T=$ROOT/target/release/tripline
 GEN=$ROOT/target/release/examples/gen_o365
 
+# warm FILE...: read the files into the page cache before a timed run. The benchmark VM does
+# not always keep them there (profiles of runs after other work showed the kernel re-reading
+# part of the file from disk: `filemap_add_folio`, `workingset_refault`, and the copy into
+# the read buffer five times slower), so every tool's every run starts from a warm cache.
+warm() {
+    [ $# -gt 0 ] && cat "$@" > /dev/null
+    return 0
+}
+
 # Datasets are generated once per size (the generator is deterministic, so a file left by an
 # earlier run is the same data).
 mkdir -p "$DIR/out"

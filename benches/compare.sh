@@ -48,6 +48,7 @@ best_ms() {
     local name=$1 best= i t0 t1 ms
     shift
     for ((i = 0; i < RUNS; i++)); do
+        warm "$DATA"
         t0=$(NOW_NS)
         bash -c "$1" > "$OUT/$name.out" 2> "$OUT/$name.err" || true
         t1=$(NOW_NS)
@@ -98,14 +99,17 @@ PST_JQ_GROUP='group_by([.Source, .Severity, .AlertEntityId, .Operation, .Name])[
 STATS_JQ='reduce (inputs | .Operation | select(. != null) | tostring) as $o ({}; .[$o] += 1)'
 
 duckdb_query() { # NAME SQL: time the query in DuckDB; rows as JSON lines to $OUT/NAME.out
-    python3 - "$OUT/$1.out" "$2" "$THREADS" "$RUNS" <<'PY'
+    python3 - "$OUT/$1.out" "$2" "$THREADS" "$RUNS" "$DATA" <<'PY'
 import json, sys, time
-out, sql, threads, runs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+out, sql, threads, runs, data = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 import duckdb
 con = duckdb.connect()
 con.execute(f"SET threads = {threads}")
 best = None
 for _ in range(runs):
+    with open(data, "rb") as f:  # a warm page cache, as for the other tools (see `warm`)
+        while f.read(1 << 24):
+            pass
     t0 = time.perf_counter()
     cur = con.execute(sql)
     rows = cur.fetchall()
