@@ -1610,6 +1610,71 @@ mod tests {
     /// Several blocks: lines cross block boundaries (one of them is longer than half a block, so
     /// the block carrying it grows), the next block is read while the current one is parsed,
     /// and every event still has its own line's text and number, on one thread and on two.
+    /// A reader that gives its bytes a few at a time, is interrupted once, and can fail at
+    /// the end.
+    struct Trickle {
+        data: Vec<u8>,
+        at: usize,
+        step: usize,
+        interrupted: bool,
+        fail_at_end: bool,
+    }
+
+    impl Read for Trickle {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            if !self.interrupted {
+                self.interrupted = true;
+                return Err(std::io::ErrorKind::Interrupted.into());
+            }
+            let rest = &self.data[self.at..];
+            if rest.is_empty() && self.fail_at_end {
+                return Err(std::io::Error::other("disk on fire"));
+            }
+            let n = rest.len().min(out.len()).min(self.step);
+            out[..n].copy_from_slice(&rest[..n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    /// `fill` makes the buffer the carried head plus what was read, whatever the buffer held
+    /// before (its old bytes are overwritten, never shown), in short reads or one, through an
+    /// interrupted read, and keeps what came before an error.
+    #[test]
+    fn fill_replaces_the_buffer_with_the_head_and_what_was_read() {
+        let trickle = |data: &[u8], step, fail_at_end| Trickle {
+            data: data.to_vec(),
+            at: 0,
+            step,
+            interrupted: false,
+            fail_at_end,
+        };
+        for step in [1, 3, 64, 1 << 20] {
+            // a buffer that held a longer block: none of its old bytes may remain
+            let mut buf = vec![b'x'; 100];
+            let mut r = trickle(b"abcdefghij", step, false);
+            assert_eq!(fill(&mut r, &mut buf, b"HEAD", 6, "t"), Ok(false));
+            assert_eq!(buf, b"HEADabcdef");
+            // the next fill of the same buffer: the rest of the input, then its end
+            let mut again = std::mem::take(&mut buf);
+            assert_eq!(fill(&mut r, &mut again, b"", 6, "t"), Ok(true));
+            assert_eq!(again, b"ghij");
+            // an input that ends exactly at `want` is only known to end at the next fill
+            let mut r = trickle(b"abc", step, false);
+            let mut buf = Vec::new();
+            assert_eq!(fill(&mut r, &mut buf, b"", 3, "t"), Ok(false));
+            assert_eq!(buf, b"abc");
+            assert_eq!(fill(&mut r, &mut buf, b"", 3, "t"), Ok(true));
+            assert_eq!(buf, b"");
+            // a read error: what came before it is kept, and the error names the input
+            let mut r = trickle(b"abcd", step, true);
+            let mut buf = vec![b'x'; 50];
+            let err = fill(&mut r, &mut buf, b"H", 10, "in.json").unwrap_err();
+            assert_eq!(buf, b"Habcd");
+            assert!(err.message.contains("in.json") && err.message.contains("disk on fire"));
+        }
+    }
+
     #[test]
     fn lines_across_blocks_keep_their_text_and_number() {
         let mut text = String::new();
