@@ -1607,9 +1607,6 @@ mod tests {
         );
     }
 
-    /// Several blocks: lines cross block boundaries (one of them is longer than half a block, so
-    /// the block carrying it grows), the next block is read while the current one is parsed,
-    /// and every event still has its own line's text and number, on one thread and on two.
     /// A reader that gives its bytes a few at a time, is interrupted once, and can fail at
     /// the end.
     struct Trickle {
@@ -1675,6 +1672,9 @@ mod tests {
         }
     }
 
+    /// Several blocks: lines cross block boundaries (one of them is longer than half a block, so
+    /// the block carrying it grows), the next block is read while the current one is parsed,
+    /// and every event still has its own line's text and number, on one thread and on two.
     #[test]
     fn lines_across_blocks_keep_their_text_and_number() {
         let mut text = String::new();
