@@ -1139,9 +1139,11 @@ fn overlong_message(max: usize) -> String {
 /// Make `buf` the bytes of `head` followed by up to `want` bytes read from `reader` (until the
 /// input ends: then true). The read goes straight into the buffer's bytes past `head`, which
 /// are overwritten rather than cleared first: a buffer that took a block before holds them
-/// already, so nothing is zeroed again, and a file gives a whole block in one `read` (std's
-/// `read_to_end` into spare room made nine, from 8 KiB doubling to 1 MiB, for each 2 MiB).
-/// What was read before an error is kept.
+/// already, so a file gives a whole block in one `read` (std's `read_to_end` into spare room
+/// made nine, from 8 KiB doubling to 1 MiB, for each 2 MiB) and nothing is zeroed again. A
+/// fresh buffer reserves the block at once (untouched memory costs nothing) but makes its
+/// bytes ready by doubling as they are filled, so a small input zeroes and touches a few KiB,
+/// not a block. What was read before an error is kept.
 fn fill(
     reader: &mut dyn Read,
     buf: &mut Vec<u8>,
@@ -1149,17 +1151,27 @@ fn fill(
     want: usize,
     origin: &str,
 ) -> Result<bool, Diag> {
+    const FIRST_READ: usize = 8 << 10;
     let start = head.len();
     let end = start + want;
-    if buf.len() < end {
-        buf.resize(end, 0);
+    buf.reserve(end.saturating_sub(buf.len()));
+    if buf.len() < start {
+        buf.resize(start, 0);
     }
     if let Some(front) = buf.get_mut(..start) {
         front.copy_from_slice(head);
     }
     let mut got = start;
     let outcome = loop {
-        let Some(room) = buf.get_mut(got..end).filter(|room| !room.is_empty()) else {
+        if got >= end {
+            break Ok(false);
+        }
+        if got >= buf.len() {
+            let grown = (2 * buf.len()).max(got + FIRST_READ).min(end);
+            buf.resize(grown, 0);
+        }
+        let stop = end.min(buf.len());
+        let Some(room) = buf.get_mut(got..stop) else {
             break Ok(false);
         };
         match reader.read(room) {
@@ -1615,10 +1627,13 @@ mod tests {
         step: usize,
         interrupted: bool,
         fail_at_end: bool,
+        /// The most room a read was offered.
+        widest: usize,
     }
 
     impl Read for Trickle {
         fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            self.widest = self.widest.max(out.len());
             if !self.interrupted {
                 self.interrupted = true;
                 return Err(std::io::ErrorKind::Interrupted.into());
@@ -1645,6 +1660,7 @@ mod tests {
             step,
             interrupted: false,
             fail_at_end,
+            widest: 0,
         };
         for step in [1, 3, 64, 1 << 20] {
             // a buffer that held a longer block: none of its old bytes may remain
@@ -1663,6 +1679,17 @@ mod tests {
             assert_eq!(buf, b"abc");
             assert_eq!(fill(&mut r, &mut buf, b"", 3, "t"), Ok(true));
             assert_eq!(buf, b"");
+            // a fresh buffer and a small input: a few KiB are made ready (zeroed) for the read,
+            // not the whole block; a buffer that held a block offers all of it at once
+            let mut r = trickle(b"tiny", step, false);
+            let mut buf = Vec::new();
+            assert_eq!(fill(&mut r, &mut buf, b"", 2 << 20, "t"), Ok(true));
+            assert_eq!(buf, b"tiny");
+            assert!(r.widest <= 8 << 10, "{}", r.widest);
+            let mut r = trickle(b"tiny", step, false);
+            let mut buf = vec![0; 2 << 20];
+            assert_eq!(fill(&mut r, &mut buf, b"", 2 << 20, "t"), Ok(true));
+            assert_eq!(r.widest, 2 << 20);
             // a read error: what came before it is kept, and the error names the input
             let mut r = trickle(b"abcd", step, true);
             let mut buf = vec![b'x'; 50];
