@@ -165,7 +165,14 @@ pub fn format_number(n: f64) -> String {
     } else if n.is_infinite() {
         if n > 0.0 { "inf" } else { "-inf" }.to_string()
     } else if n.fract() == 0.0 && n.abs() < 1e17 {
-        format!("{n:.0}")
+        // Integral and below 1e17 < 2^63: exactly an `i64`, whose digits are the same text as
+        // `{n:.0}` without float formatting (a tenth of the cost; `_time` bins and counts are
+        // printed this way). Minus zero stays `-0`, as `{:.0}` prints it.
+        if n == 0.0 && n.is_sign_negative() {
+            "-0".to_string()
+        } else {
+            (n as i64).to_string()
+        }
     } else {
         format!("{n}")
     }
@@ -431,6 +438,17 @@ mod tests {
         assert_eq!(format_number(2.56), "2.56");
         assert_eq!(format_number(f64::NAN), "nan");
         assert_eq!(format_number(1e20), "100000000000000000000");
+        // integral values below 1e17 print their digits, no point, no exponent
+        assert_eq!(format_number(0.0), "0");
+        assert_eq!(format_number(-0.0), "-0");
+        assert_eq!(format_number(-42.0), "-42");
+        assert_eq!(format_number(1_700_000_000.0), "1700000000");
+        assert_eq!(format_number(99_999_999_999_999_984.0), "99999999999999984");
+        assert_eq!(
+            format_number(-99_999_999_999_999_984.0),
+            "-99999999999999984"
+        );
+        assert_eq!(format_number(1e17), "100000000000000000");
     }
 
     #[test]
