@@ -183,6 +183,7 @@ pub(super) static FUNCTIONS: &[FunctionDef] = &[
         summary: "`lower(s)`: lower case; applied to every value of a multivalue field.",
         examples: &[
             ("lower(\"MiXeD\")", "\"mixed\""),
+            ("lower(\"ÉCOLE\")", "\"école\""),
             ("lower(split(\"A,B\", \",\"))", "[\"a\", \"b\"]"),
             ("lower(missing_field)", "null"),
         ],
@@ -196,6 +197,7 @@ pub(super) static FUNCTIONS: &[FunctionDef] = &[
         summary: "`upper(s)`: upper case; applied to every value of a multivalue field.",
         examples: &[
             ("upper(\"MiXeD\")", "\"MIXED\""),
+            ("upper(\"école\")", "\"ÉCOLE\""),
             ("upper(split(\"a,b\", \",\"))", "[\"A\", \"B\"]"),
             ("upper(missing_field)", "null"),
         ],
