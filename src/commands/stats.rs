@@ -232,20 +232,22 @@ impl<V> Default for TextSet<V> {
 impl<V> TextSet<V> {
     const SMALL: usize = 32;
 
-    /// Add `text` unless present (the first value stays).
-    pub(crate) fn insert(&mut self, text: String, value: impl FnOnce() -> V) {
+    /// Add `text` unless present (the first value stays); the text is copied only then.
+    pub(crate) fn insert(&mut self, text: Cow<'_, str>, value: impl FnOnce() -> V) {
         match self {
             TextSet::Small(v) => match v.binary_search_by(|(k, _)| k.as_str().cmp(&text)) {
                 Ok(_) => {}
-                Err(i) if v.len() < Self::SMALL => v.insert(i, (text, value())),
+                Err(i) if v.len() < Self::SMALL => v.insert(i, (text.into_owned(), value())),
                 Err(_) => {
                     let mut map: BTreeMap<String, V> = std::mem::take(v).into_iter().collect();
-                    map.insert(text, value());
+                    map.insert(text.into_owned(), value());
                     *self = TextSet::Big(map);
                 }
             },
             TextSet::Big(m) => {
-                m.entry(text).or_insert_with(value);
+                if !m.contains_key(text.as_ref()) {
+                    m.insert(text.into_owned(), value());
+                }
             }
         }
     }
@@ -257,26 +259,37 @@ impl<V> TextSet<V> {
         }
     }
 
-    /// The values in the order of their texts.
-    pub(crate) fn values(&self) -> Box<dyn Iterator<Item = &V> + '_> {
+    /// The texts and their values, in the order of the texts.
+    pub(crate) fn entries(&self) -> Box<dyn Iterator<Item = (&String, &V)> + '_> {
         match self {
-            TextSet::Small(v) => Box::new(v.iter().map(|(_, x)| x)),
-            TextSet::Big(m) => Box::new(m.values()),
+            TextSet::Small(v) => Box::new(v.iter().map(|(t, x)| (t, x))),
+            TextSet::Big(m) => Box::new(m.iter()),
         }
     }
 
-    /// The values in the order of their texts, moved out (into a vector of their own size:
-    /// collecting would keep the pairs' larger allocation for as long as the result lives).
-    fn into_values(self) -> Vec<V> {
+    /// `f` of each text and its value, in the order of the texts, moved out (into a vector of
+    /// its own size: collecting would keep the pairs' larger allocation for as long as the
+    /// result lives).
+    fn into_mapped<T>(self, f: impl Fn(String, V) -> T) -> Vec<T> {
         match self {
             TextSet::Small(v) => {
                 let mut out = Vec::with_capacity(v.len());
-                out.extend(v.into_iter().map(|(_, x)| x));
+                out.extend(v.into_iter().map(|(t, x)| f(t, x)));
                 out
             }
-            TextSet::Big(m) => m.into_values().collect(),
+            TextSet::Big(m) => m.into_iter().map(|(t, x)| f(t, x)).collect(),
         }
     }
+}
+
+/// A `values` entry's value: `None` when it is the text itself (a text value, the usual
+/// one), so that the text is held once; the value otherwise (a number, whose text is its
+/// printed form).
+type Kept = Option<Value>;
+
+/// The value of a `values` entry (see [`Kept`]).
+fn kept_value(text: &str, kept: &Kept) -> Value {
+    kept.clone().unwrap_or_else(|| Value::Str(text.to_string()))
 }
 
 /// Running state of one aggregation in one group.
@@ -284,7 +297,7 @@ impl<V> TextSet<V> {
 pub(crate) enum State {
     Count(u64),
     Distinct(TextSet<()>),
-    Values(TextSet<Value>),
+    Values(TextSet<Kept>),
     List(Vec<Value>),
     Sum(f64, bool),
     Moments {
@@ -343,15 +356,18 @@ impl State {
             }
             State::Distinct(set) => {
                 for v in vals {
-                    if let Some(t) = v.to_text() {
+                    if let Some(t) = v.text() {
                         set.insert(t, || ());
                     }
                 }
             }
             State::Values(map) => {
                 for v in vals {
-                    if let Some(t) = v.to_text() {
-                        map.insert(t, || v.clone());
+                    if let Some(t) = v.text() {
+                        map.insert(t, || match v {
+                            Value::Str(_) => None,
+                            other => Some(other.clone()),
+                        });
                     }
                 }
             }
@@ -445,7 +461,9 @@ impl State {
     /// `list` holds are moved into the result instead of copied.
     fn into_result(self, f: Func) -> Value {
         match self {
-            State::Values(m) => Value::from_values(m.into_values()),
+            State::Values(m) => {
+                Value::from_values(m.into_mapped(|t, kept| kept.unwrap_or(Value::Str(t))))
+            }
             State::List(l) => Value::from_values(l),
             other => other.result(f),
         }
@@ -458,7 +476,9 @@ impl State {
             State::Count(n) => Value::Num(*n as f64),
             #[expect(clippy::cast_precision_loss, reason = "counts stay far below 2^53")]
             State::Distinct(s) => Value::Num(s.len() as f64),
-            State::Values(m) => Value::from_values(m.values().cloned().collect()),
+            State::Values(m) => {
+                Value::from_values(m.entries().map(|(t, kept)| kept_value(t, kept)).collect())
+            }
             State::List(l) => Value::from_values(l.clone()),
             State::Sum(s, any) => {
                 if *any {
