@@ -237,7 +237,15 @@ impl<V> TextSet<V> {
         match self {
             TextSet::Small(v) => match v.binary_search_by(|(k, _)| k.as_str().cmp(&text)) {
                 Ok(_) => {}
-                Err(i) if v.len() < Self::SMALL => v.insert(i, (text.into_owned(), value())),
+                Err(i) if v.len() < Self::SMALL => {
+                    // Room doubling from one entry: `insert` would make room for four at
+                    // once, and most groups see one value (the send/hard-delete join's
+                    // subsearch: three quarters of its `values` entries' memory was room).
+                    if v.len() == v.capacity() {
+                        v.reserve_exact(v.len().max(1));
+                    }
+                    v.insert(i, (text.into_owned(), value()));
+                }
                 Err(_) => {
                     let mut map: BTreeMap<String, V> = std::mem::take(v).into_iter().collect();
                     map.insert(text.into_owned(), value());
@@ -1121,6 +1129,22 @@ mod tests {
             assert_eq!(values.into_result(Func::Values), got, "n = {n}");
             assert_eq!(dc.into_result(Func::Dc), Value::Num(n as f64), "n = {n}");
         }
+    }
+
+    /// A set's room grows from one entry, doubling (1, 2, 4 …): most groups see one value,
+    /// and room for four per `values` was most of a stats' memory.
+    #[test]
+    fn text_set_room_doubles_from_one_entry() {
+        let mut set: TextSet<()> = TextSet::default();
+        let mut room = Vec::new();
+        for i in 0..5 {
+            set.insert(Cow::Owned(format!("t{i}")), || ());
+            let TextSet::Small(v) = &set else {
+                panic!("five texts are a small set")
+            };
+            room.push(v.capacity());
+        }
+        assert_eq!(room, [1, 2, 4, 4, 8]);
     }
 
     /// A `list` keeps every value in arrival order, whether its result is copied (`result`)
