@@ -166,8 +166,9 @@ pub fn format_number(n: f64) -> String {
         if n > 0.0 { "inf" } else { "-inf" }.to_string()
     } else if n.fract() == 0.0 && n.abs() < 1e17 {
         // Integral and below 1e17 < 2^63: exactly an `i64`, whose digits are the same text as
-        // `{n:.0}` without float formatting (a tenth of the cost; `_time` bins and counts are
-        // printed this way). Minus zero stays `-0`, as `{:.0}` prints it.
+        // `{n:.0}`, without float formatting (a fifth of the cost: the join's 25.1 M
+        // instructions in it fell by 20.3 M; `_time` bins and counts are printed this way).
+        // Minus zero stays `-0`, as `{:.0}` prints it.
         if n == 0.0 && n.is_sign_negative() {
             "-0".to_string()
         } else {

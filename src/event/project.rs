@@ -685,9 +685,9 @@ mod tests {
         );
         // Keys are sifted by length (a two-word bit set below 128 bytes, a flag above), then
         // by a signature of their length and first and last bytes, then compared: keys of 3,
-        // 63, 64, 100 and 130 bytes are kept; others of the same lengths
-        // are not, whether their signature differs (other letters) or is the same (the same
-        // first and last letters, another in between).
+        // 63, 64, 100 and 130 bytes are kept; others of the same lengths are not, whether
+        // their signature differs (other letters) or is the same (the same first and last
+        // letters, another in between).
         let key = |c: char, n: usize| c.to_string().repeat(n);
         let kept: Vec<String> = [3, 63, 64, 100, 130].map(|n| key('k', n)).into();
         let p = Projection::new(kept.iter().map(String::as_str));
