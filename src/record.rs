@@ -16,7 +16,10 @@ pub const META_FIELDS: [&str; 4] = ["source", "sourcetype", "host", "index"];
 /// The fields of a record, in order. Hashed with foldhash rather than SipHash: field names
 /// are not attacker-chosen keys of a long-lived table, and every `eval`, `where` and `stats`
 /// reads them for each record.
-pub type FieldMap = IndexMap<String, Value, foldhash::fast::RandomState>;
+pub type FieldMap = IndexMap<Name, Value, foldhash::fast::RandomState>;
+
+/// A field name as a record's table keeps it: up to 24 bytes inline, longer ones on the heap.
+pub type Name = compact_str::CompactString;
 
 #[derive(Clone, Debug, PartialEq)]
 enum Kind {
@@ -106,7 +109,7 @@ impl Record {
 
     /// The value of a field (null when absent).
     pub fn get(&self, f: &FieldRef) -> Value {
-        if let Some(v) = self.fields.get(&f.name) {
+        if let Some(v) = self.fields.get(f.name.as_str()) {
             return v.clone();
         }
         let Some(e) = &self.event else {
@@ -130,7 +133,7 @@ impl Record {
     /// then [`Record::get`] gives the same text as a copy. `None` does not mean the field is
     /// absent: ask `get`.
     pub fn str_of(&self, f: &FieldRef) -> Option<&str> {
-        if let Some(v) = self.fields.get(&f.name) {
+        if let Some(v) = self.fields.get(f.name.as_str()) {
             return match v {
                 Value::Str(s) => Some(s),
                 _ => None,
@@ -158,7 +161,7 @@ impl Record {
             RawEntryMut::Occupied(mut slot) => *slot.get_mut() = v,
             RawEntryMut::Vacant(slot) => {
                 if !(v.is_null() && self.event.is_none()) {
-                    slot.insert(name.to_string(), v);
+                    slot.insert(name.into(), v);
                 }
             }
         }
@@ -188,13 +191,13 @@ impl Record {
         };
         let mut out = FieldMap::default();
         if let Some(t) = e.time {
-            out.insert("_time".to_string(), Value::Num(t));
+            out.insert("_time".into(), Value::Num(t));
         }
         for (k, v) in path::flatten_doc(&e.doc) {
             // `_time` is the event's time (as `get` returns it), never the document's own
             // `_time` text it may have been read from.
             if k != "_time" {
-                out.insert(k, v);
+                out.insert(k.into(), v);
             }
         }
         for (k, v) in &self.fields {
@@ -212,7 +215,7 @@ impl Record {
     /// Names usable by wildcard field lists (`table *`, `rename a* AS b*`): the visible
     /// fields plus the metadata fields that have a value.
     pub fn all_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.visible().into_keys().collect();
+        let mut names: Vec<String> = self.visible().into_keys().map(Name::into_string).collect();
         if self.event.is_some() {
             for m in META_FIELDS {
                 if !names.iter().any(|n| n == m) && !self.get_name(m).is_null() {
@@ -332,12 +335,9 @@ pub(crate) mod tests {
         assert!(!timeless.has_name("_time"));
         assert!(!timeless.all_names().iter().any(|n| n == "_time"));
         let row = Record::from_row(
-            [
-                ("x".to_string(), Value::Num(1.0)),
-                ("y".to_string(), Value::Null),
-            ]
-            .into_iter()
-            .collect(),
+            [("x".into(), Value::Num(1.0)), ("y".into(), Value::Null)]
+                .into_iter()
+                .collect(),
         );
         assert!(row.has_name("x") && !row.has_name("y") && !row.has_name("_time"));
     }

@@ -24,7 +24,7 @@ fn json_row(r: &Record, documents: bool) -> serde_json::Map<String, serde_json::
     }
     r.visible()
         .into_iter()
-        .filter_map(|(k, v)| v.to_json().map(|j| (k, j)))
+        .filter_map(|(k, v)| v.to_json().map(|j| (k.into_string(), j)))
         .collect()
 }
 
@@ -67,7 +67,7 @@ pub fn print_rule_results(results: &[RuleRows], format: Format) -> io::Result<()
                 .flat_map(|RuleRows { rule, rows, .. }| {
                     rows.iter().map(move |r| {
                         let mut m = crate::record::FieldMap::default();
-                        m.insert("rule".to_string(), Value::Str(rule.clone()));
+                        m.insert("rule".into(), Value::Str(rule.clone()));
                         m.extend(r.visible());
                         m
                     })
@@ -129,8 +129,8 @@ fn columns(rows: &[crate::record::FieldMap]) -> Vec<String> {
     let mut cols: Vec<String> = Vec::new();
     for r in rows {
         for k in r.keys() {
-            if !cols.contains(k) {
-                cols.push(k.clone());
+            if !cols.iter().any(|c| c == k) {
+                cols.push(k.to_string());
             }
         }
     }
@@ -164,7 +164,7 @@ fn write_csv(out: &mut impl Write, rows: &[crate::record::FieldMap]) -> io::Resu
         cols.iter().map(|c| esc(c)).collect::<Vec<_>>().join(",")
     )?;
     for r in rows {
-        let line: Vec<String> = cols.iter().map(|c| esc(&cell(r.get(c)))).collect();
+        let line: Vec<String> = cols.iter().map(|c| esc(&cell(r.get(c.as_str())))).collect();
         writeln!(out, "{}", line.join(","))?;
     }
     Ok(())
@@ -179,7 +179,7 @@ fn write_table(out: &mut impl Write, rows: &[crate::record::FieldMap]) -> io::Re
         .iter()
         .map(|r| {
             cols.iter()
-                .map(|c| cell(r.get(c)).replace('\n', " | "))
+                .map(|c| cell(r.get(c.as_str())).replace('\n', " | "))
                 .collect()
         })
         .collect();

@@ -104,7 +104,7 @@ impl Operator for AddTotalsOp<'_> {
                 let sum: f64 = nums.iter().sum();
                 total = Some(total.unwrap_or(0.0) + sum);
                 if self.spec.col {
-                    *self.sums.entry(name).or_insert(0.0) += sum;
+                    *self.sums.entry(name.to_string()).or_insert(0.0) += sum;
                 }
             }
             if self.spec.row
@@ -125,10 +125,10 @@ impl Operator for AddTotalsOp<'_> {
         }
         let mut row: crate::record::FieldMap = std::mem::take(&mut self.sums)
             .into_iter()
-            .map(|(k, v)| (k, Value::Num(v)))
+            .map(|(k, v)| (k.into(), Value::Num(v)))
             .collect();
         if let Some(f) = &self.spec.labelfield {
-            row.insert(f.clone(), Value::Str(self.spec.label.clone()));
+            row.insert(f.into(), Value::Str(self.spec.label.clone()));
         }
         Ok(vec![Record::from_row(row)])
     }

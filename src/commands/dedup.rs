@@ -328,7 +328,7 @@ mod tests {
     fn row(pairs: &[(&str, Value)]) -> Record {
         let mut m = crate::record::FieldMap::default();
         for (k, v) in pairs {
-            m.insert((*k).to_string(), v.clone());
+            m.insert((*k).into(), v.clone());
         }
         Record::from_row(m)
     }

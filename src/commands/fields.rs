@@ -115,7 +115,7 @@ impl Fields {
             if self.names.iter().any(|n| n == meta) && !visible.contains_key(meta) {
                 let v = rec.get_name(meta);
                 if !v.is_null() {
-                    visible.insert(meta.to_string(), v);
+                    visible.insert(meta.into(), v);
                 }
             }
         }

@@ -101,7 +101,7 @@ impl Operator for FillNullOp<'_> {
 fn fill_all(rows: &mut [Record], value: &Value) {
     let mut names: IndexSet<String> = IndexSet::new();
     for r in rows.iter() {
-        names.extend(r.visible().into_keys());
+        names.extend(r.visible().into_keys().map(|k| k.into_string()));
     }
     let refs: Vec<FieldRef> = names.iter().map(|n| FieldRef::new(n)).collect();
     for r in rows.iter_mut() {
@@ -120,7 +120,7 @@ mod tests {
     fn row(pairs: &[(&str, &str)]) -> Record {
         let mut m = crate::record::FieldMap::default();
         for (k, v) in pairs {
-            m.insert((*k).to_string(), Value::str(*v));
+            m.insert((*k).into(), Value::str(*v));
         }
         Record::from_row(m)
     }

@@ -234,7 +234,7 @@ impl Foreach {
 
     /// The fields of `rec` the patterns match, with what the wildcards matched.
     fn matches(&self, rec: &Record) -> Vec<(String, Vec<String>)> {
-        let mut names: Vec<String> = rec.visible().into_keys().collect();
+        let mut names: Vec<String> = rec.visible().into_keys().map(|k| k.into_string()).collect();
         names.sort();
         let mut out: Vec<(String, Vec<String>)> = Vec::new();
         for p in &self.patterns {

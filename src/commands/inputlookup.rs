@@ -256,7 +256,7 @@ impl Operator for InputLookupOp<'_> {
             );
             for (c, cell) in table.columns.iter().zip(row.iter()) {
                 if !cell.is_empty() {
-                    fields.insert(c.clone(), Value::Str(cell.clone()));
+                    fields.insert(c.into(), Value::Str(cell.clone()));
                 }
             }
             let rec = Record::from_row(fields);

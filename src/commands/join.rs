@@ -201,8 +201,8 @@ impl Step for Join {
         let mut sub_fields: Vec<String> = Vec::new();
         for r in &rows {
             for k in r.fields.keys() {
-                if !sub_fields.contains(k) {
-                    sub_fields.push(k.clone());
+                if !sub_fields.iter().any(|f| f == k) {
+                    sub_fields.push(k.to_string());
                 }
             }
         }

@@ -67,7 +67,7 @@ fn rows(count: usize, now: f64) -> Vec<Record> {
     (0..count)
         .map(|_| {
             let mut f = crate::record::FieldMap::default();
-            f.insert("_time".to_string(), Value::Num(now));
+            f.insert("_time".into(), Value::Num(now));
             Record::from_row(f)
         })
         .collect()

@@ -83,10 +83,10 @@ fn rename_in_place(
     for (k, v) in row {
         match renames.iter().find(|(old, _)| *old == k) {
             Some((_, new)) => {
-                out.shift_remove(new);
-                out.insert(new.clone(), v);
+                out.shift_remove(new.as_str());
+                out.insert(new.into(), v);
             }
-            None if targets.contains(&&k) => {}
+            None if targets.iter().any(|t| **t == k) => {}
             None => {
                 out.insert(k, v);
             }
@@ -160,7 +160,9 @@ impl Rename {
                 names
                     .get_or_insert_with(|| rec.all_names())
                     .iter()
-                    .filter_map(|k| wildcard_captures(from, k).map(|c| (k.clone(), fill(to, &c))))
+                    .filter_map(|k| {
+                        wildcard_captures(from, k).map(|c| (k.to_string(), fill(to, &c)))
+                    })
                     .collect()
             } else if rec.has_name(from) {
                 vec![(from.clone(), to.clone())]
@@ -219,13 +221,13 @@ impl Rename {
         let mut row = rec.visible();
         for m in crate::record::META_FIELDS {
             if names.iter().any(|n| n == m) && !row.contains_key(m) {
-                row.insert(m.to_string(), rec.get_name(m));
+                row.insert((*m).into(), rec.get_name(m));
             }
         }
         for (from, to) in &self.pairs {
             let renames: Vec<(String, String)> = row
                 .keys()
-                .filter_map(|k| wildcard_captures(from, k).map(|c| (k.clone(), fill(to, &c))))
+                .filter_map(|k| wildcard_captures(from, k).map(|c| (k.to_string(), fill(to, &c))))
                 .collect();
             if renames.is_empty() {
                 // Renaming a missing field onto an existing one removes it (Splunk).

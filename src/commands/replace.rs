@@ -159,6 +159,7 @@ impl PerRecord for Replace {
             rec.visible()
                 .into_keys()
                 .filter(|n| !n.starts_with('_'))
+                .map(|n| n.into_string())
                 .collect()
         } else {
             self.fields.clone()

@@ -929,11 +929,11 @@ impl StatsOp<'_> {
                     continue;
                 };
                 let slot = group.wild.entry(i).or_default();
-                if !slot.contains_key(name) {
+                if !slot.contains_key(name.as_str()) {
                     ctx.hold(name.len() + 64)?;
                 }
                 let (_, state) = slot
-                    .entry(name.clone())
+                    .entry(name.to_string())
                     .or_insert_with(|| (caps, State::new(spec.func)));
                 if spec.func.collects() {
                     ctx.hold(crate::record::value_size(v))?;
@@ -1048,11 +1048,11 @@ impl StatsOp<'_> {
             Default::default(),
         );
         for (f, v) in self.spec.by.iter().zip(g.key) {
-            row.insert(f.name().to_string(), v);
+            row.insert(f.name().into(), v);
         }
         for (i, (spec, state)) in self.spec.aggs.iter().zip(g.states).enumerate() {
             if !matches!(spec.input, Input::Wild(_)) {
-                row.insert(spec.out.clone(), state.into_result(spec.func));
+                row.insert(spec.out.as_str().into(), state.into_result(spec.func));
                 continue;
             }
             // One field per matched name, in name order; a BY field or a named aggregation
@@ -1065,8 +1065,8 @@ impl StatsOp<'_> {
                         .aggs
                         .iter()
                         .any(|a| !matches!(a.input, Input::Wild(_)) && a.out == name);
-                if !named && !row.contains_key(&name) {
-                    row.insert(name, st.result(spec.func));
+                if !named && !row.contains_key(name.as_str()) {
+                    row.insert(name.into(), st.result(spec.func));
                 }
             }
         }

@@ -85,12 +85,12 @@ impl Table {
                     .collect();
                 hits.sort();
                 for h in hits {
-                    if !row.contains_key(h) {
-                        row.insert(h.clone(), rec.get_name(h));
+                    if !row.contains_key(h.as_str()) {
+                        row.insert(h.into(), rec.get_name(h));
                     }
                 }
-            } else if !row.contains_key(n) {
-                row.insert(n.clone(), rec.get_name(n));
+            } else if !row.contains_key(n.as_str()) {
+                row.insert(n.into(), rec.get_name(n));
             }
         }
         row.retain(|_, v: &mut crate::value::Value| !v.is_null());

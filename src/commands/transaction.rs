@@ -719,7 +719,7 @@ fn merge(recs: &[(f64, Record)], d: &Done, keepevicted: bool) -> (f64, Record) {
             if k == "_time" || k == "_raw" {
                 continue;
             }
-            let slot = union.entry(k).or_default();
+            let slot = union.entry(k.into_string()).or_default();
             for x in v.values() {
                 if let Some(t) = x.to_text() {
                     slot.entry(t).or_insert_with(|| x.clone());
@@ -782,13 +782,13 @@ fn merge(recs: &[(f64, Record)], d: &Done, keepevicted: bool) -> (f64, Record) {
         }
         None => {
             let mut row = crate::record::FieldMap::default();
-            row.insert("_time".to_string(), Value::Num(earliest));
+            row.insert("_time".into(), Value::Num(earliest));
             if !raws.is_empty() {
-                row.insert("_raw".to_string(), Value::Str(raws.join("\n")));
+                row.insert("_raw".into(), Value::Str(raws.join("\n")));
             }
             for (k, v) in extra {
                 if !v.is_null() {
-                    row.insert(k, v);
+                    row.insert(k.into(), v);
                 }
             }
             Record::from_row(row)

@@ -413,19 +413,19 @@ impl TstatsOp<'_> {
         let mut row = crate::record::FieldMap::default();
         let visible = rec.visible();
         if let Some(t) = visible.get("_time") {
-            row.insert("_time".to_string(), t.clone());
+            row.insert("_time".into(), t.clone());
         }
         for prefix in &chain {
             for (k, v) in &visible {
                 if k != "_time" {
-                    row.insert(format!("{prefix}.{k}"), v.clone());
+                    row.insert(format!("{prefix}.{k}").into(), v.clone());
                 }
             }
         }
         for m in ["host", "source", "sourcetype", "index"] {
             let v = rec.get_name(m);
             if !v.is_null() {
-                row.insert(m.to_string(), v);
+                row.insert(m.into(), v);
             }
         }
         Some(Record::from_row(row))
@@ -513,10 +513,10 @@ impl Operator for TstatsOp<'_> {
             .map(|g| {
                 let mut row = crate::record::FieldMap::default();
                 for (f, v) in spec.by.iter().zip(g.key) {
-                    row.insert(f.name().to_string(), v);
+                    row.insert(f.name().into(), v);
                 }
                 for (a, s) in spec.aggs.iter().zip(&g.states) {
-                    row.insert(a.out.clone(), s.result(a.func));
+                    row.insert(a.out.as_str().into(), s.result(a.func));
                 }
                 Record::from_row(row)
             })

@@ -395,9 +395,7 @@ impl CExpr {
                     .values()
                     .iter()
                     .filter(|v| {
-                        scratch
-                            .fields
-                            .insert(field.name().to_string(), (*v).clone());
+                        scratch.fields.insert(field.name().into(), (*v).clone());
                         pred.eval(&scratch, ctx).is_true()
                     })
                     .cloned()

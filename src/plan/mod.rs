@@ -428,7 +428,7 @@ mod tests {
         let rows: Vec<Record> = (0..5)
             .map(|n| {
                 let mut row = crate::record::FieldMap::default();
-                row.insert("n".to_string(), crate::value::Value::Num(f64::from(n)));
+                row.insert("n".into(), crate::value::Value::Num(f64::from(n)));
                 Record::from_row(row)
             })
             .collect();

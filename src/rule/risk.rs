@@ -273,50 +273,44 @@ pub fn risk_events(rule: &Rule, rows: &[Record], now: f64) -> Vec<crate::record:
         for ro in &rba.risk_objects {
             for obj in row.get_name(&ro.field).values() {
                 let mut e = crate::record::FieldMap::default();
-                e.insert("_time".to_string(), Value::Num(time));
+                e.insert("_time".into(), Value::Num(time));
                 e.insert(
-                    "search_name".to_string(),
+                    "search_name".into(),
                     Value::Str(format!("ESCU - {name} - Rule")),
                 );
-                e.insert("rule".to_string(), Value::Str(name.clone()));
+                e.insert("rule".into(), Value::Str(name.clone()));
                 if let Some(id) = rule.id_text() {
-                    e.insert("rule_id".to_string(), Value::Str(id));
+                    e.insert("rule_id".into(), Value::Str(id));
                 }
-                e.insert("risk_object".to_string(), obj.clone());
-                e.insert("risk_object_type".to_string(), Value::Str(ro.kind.clone()));
-                e.insert(
-                    "risk_object_field".to_string(),
-                    Value::Str(ro.field.clone()),
-                );
-                e.insert("risk_score".to_string(), Value::Num(ro.score));
+                e.insert("risk_object".into(), obj.clone());
+                e.insert("risk_object_type".into(), Value::Str(ro.kind.clone()));
+                e.insert("risk_object_field".into(), Value::Str(ro.field.clone()));
+                e.insert("risk_score".into(), Value::Num(ro.score));
                 if let Some(m) = &message {
-                    e.insert("risk_message".to_string(), Value::Str(m.clone()));
+                    e.insert("risk_message".into(), Value::Str(m.clone()));
                 }
+                e.insert("threat_object".into(), Value::from_values(threats.clone()));
                 e.insert(
-                    "threat_object".to_string(),
-                    Value::from_values(threats.clone()),
-                );
-                e.insert(
-                    "threat_object_type".to_string(),
+                    "threat_object_type".into(),
                     Value::from_values(threat_types.clone()),
                 );
                 e.insert(
-                    "annotations.mitre_attack.mitre_technique_id".to_string(),
+                    "annotations.mitre_attack.mitre_technique_id".into(),
                     strs(ids.clone()),
                 );
                 e.insert(
-                    "annotations.mitre_attack.mitre_technique".to_string(),
+                    "annotations.mitre_attack.mitre_technique".into(),
                     strs(techniques.iter().map(|t| t.name.clone()).collect()),
                 );
                 e.insert(
-                    "annotations.mitre_attack.mitre_tactic_id".to_string(),
+                    "annotations.mitre_attack.mitre_tactic_id".into(),
                     strs(tactic_ids.clone()),
                 );
                 e.insert(
-                    "annotations.mitre_attack.mitre_tactic".to_string(),
+                    "annotations.mitre_attack.mitre_tactic".into(),
                     strs(tactic_names.clone()),
                 );
-                e.insert("analyticstories".to_string(), strs(rule.stories()));
+                e.insert("analyticstories".into(), strs(rule.stories()));
                 e.retain(|_, v| !v.is_null());
                 out.push(e);
             }

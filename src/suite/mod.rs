@@ -165,7 +165,7 @@ fn show_row(r: &Record) -> String {
     let m: serde_json::Map<String, serde_json::Value> = r
         .visible()
         .into_iter()
-        .filter_map(|(k, v)| v.to_json().map(|j| (k, j)))
+        .filter_map(|(k, v)| v.to_json().map(|j| (k.into_string(), j)))
         .collect();
     serde_json::Value::Object(m).to_string()
 }
