@@ -469,6 +469,10 @@ impl State {
     /// `list` holds are moved into the result instead of copied.
     fn into_result(self, f: Func) -> Value {
         match self {
+            // One value (most groups): that value, without a list made for it first.
+            State::Values(TextSet::Small(mut v)) if v.len() == 1 => v
+                .pop()
+                .map_or(Value::Null, |(t, kept)| kept.unwrap_or(Value::Str(t))),
             State::Values(m) => {
                 Value::from_values(m.into_mapped(|t, kept| kept.unwrap_or(Value::Str(t))))
             }
