@@ -83,9 +83,9 @@ impl FieldPath {
         if let Json::Object(map) = doc {
             return self.lookup_members(map);
         }
-        let mut out = Vec::new();
+        let mut out = Leaves::None;
         walk(doc, &self.segs, &mut out);
-        Value::from_values(out)
+        out.into_value()
     }
 
     /// [`FieldPath::lookup`] in an event's document, whole or projected.
@@ -102,9 +102,9 @@ impl FieldPath {
             // The usual field, one key: no list of leaves to build (same answer as the walk).
             Some((Seg::Key(k), [])) => member(map, k).and_then(scalar).unwrap_or(Value::Null),
             Some((Seg::Key(first), _)) => {
-                let mut out = Vec::new();
+                let mut out = Leaves::None;
                 walk_members(map, first, &self.segs, &mut out);
-                Value::from_values(out)
+                out.into_value()
             }
             // `{}` first (an object has no elements) or no segment (an object is no leaf)
             _ => Value::Null,
@@ -209,7 +209,38 @@ fn is_joined(name: &str, segs: &[Seg]) -> bool {
     rest.is_empty()
 }
 
-fn walk(v: &Json, segs: &[Seg], out: &mut Vec<Value>) {
+/// The leaves a lookup finds, in document order: no list is made for none or one (a nested
+/// field such as `Item.Subject` mostly has one; a list was an allocation per lookup).
+enum Leaves {
+    None,
+    One(Value),
+    Many(Vec<Value>),
+}
+
+impl Leaves {
+    fn push(&mut self, v: Value) {
+        *self = match std::mem::replace(self, Leaves::None) {
+            Leaves::None => Leaves::One(v),
+            Leaves::One(first) => Leaves::Many(vec![first, v]),
+            Leaves::Many(mut all) => {
+                all.push(v);
+                Leaves::Many(all)
+            }
+        };
+    }
+
+    /// The value of the leaves, as [`Value::from_values`] makes it of their list.
+    fn into_value(self) -> Value {
+        match self {
+            Leaves::None => Value::Null,
+            Leaves::One(v @ (Value::Null | Value::Multi(_))) => Value::from_values(vec![v]),
+            Leaves::One(v) => v,
+            Leaves::Many(all) => Value::from_values(all),
+        }
+    }
+}
+
+fn walk(v: &Json, segs: &[Seg], out: &mut Leaves) {
     match segs.split_first() {
         None => {
             if let Some(s) = scalar(v) {
@@ -232,7 +263,7 @@ fn walk(v: &Json, segs: &[Seg], out: &mut Vec<Value>) {
 
 /// [`walk`] from an object's members, for a path `segs` whose first segment is the key
 /// `first`.
-fn walk_members<M: Members + ?Sized>(map: &M, first: &str, segs: &[Seg], out: &mut Vec<Value>) {
+fn walk_members<M: Members + ?Sized>(map: &M, first: &str, segs: &[Seg], out: &mut Leaves) {
     // Try "a", then "a.b", "a.b.c" … as literal keys (the joined keys are only built when the
     // path goes on).
     if let Some(child) = member(map, first) {
