@@ -197,7 +197,7 @@ impl Record {
             // `_time` is the event's time (as `get` returns it), never the document's own
             // `_time` text it may have been read from.
             if k != "_time" {
-                out.insert(k.into(), v);
+                out.insert(k, v);
             }
         }
         for (k, v) in &self.fields {

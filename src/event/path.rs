@@ -7,6 +7,7 @@
 //! the walk tries every run of consecutive segments joined by `.` as one key.
 
 use super::Doc;
+use crate::record::{FieldMap, Name};
 use crate::value::Value;
 use serde_json::Value as Json;
 
@@ -326,13 +327,14 @@ fn json_number(n: &serde_json::Number) -> Value {
 }
 
 /// Every field of a document with its Splunk name, in document order; leaves that share a
-/// name (array elements) are merged into one multivalue.
-pub fn flatten(doc: &Json) -> indexmap::IndexMap<String, Value> {
+/// name (array elements) are merged into one multivalue. Keyed as a record's field table is,
+/// so that [`crate::record::Record::visible`] moves the names rather than copying them.
+pub fn flatten(doc: &Json) -> FieldMap {
     flatten_with(&mut |name, leaf| leaves(doc, name, &|_| true, leaf))
 }
 
 /// [`flatten`] of an event's document, whole or projected.
-pub fn flatten_doc(doc: &Doc) -> indexmap::IndexMap<String, Value> {
+pub fn flatten_doc(doc: &Doc) -> FieldMap {
     match doc {
         Doc::Whole(v) => flatten(v),
         Doc::Members(m) => flatten_with(&mut |name, leaf| {
@@ -345,18 +347,24 @@ pub fn flatten_doc(doc: &Doc) -> indexmap::IndexMap<String, Value> {
 type LeafFn<'a> = dyn FnMut(&str, &Json) -> bool + 'a;
 
 /// [`flatten`]'s merge of the leaves that `walk` reports.
-fn flatten_with(
-    walk: &mut dyn FnMut(&mut String, &mut LeafFn<'_>) -> bool,
-) -> indexmap::IndexMap<String, Value> {
-    let mut acc: indexmap::IndexMap<String, Vec<Value>> = indexmap::IndexMap::new();
+/// The leaves of a name are gathered as a lookup gathers them ([`Leaves`]: no list for one),
+/// and a name is copied only when it is first seen.
+fn flatten_with(walk: &mut dyn FnMut(&mut String, &mut LeafFn<'_>) -> bool) -> FieldMap {
+    let mut acc: indexmap::IndexMap<Name, Leaves, foldhash::fast::RandomState> =
+        indexmap::IndexMap::default();
     walk(&mut String::new(), &mut |name, leaf| {
         if let Some(s) = scalar(leaf) {
-            acc.entry(name.to_string()).or_default().push(s);
+            match acc.get_mut(name) {
+                Some(found) => found.push(s),
+                None => {
+                    acc.insert(name.into(), Leaves::One(s));
+                }
+            }
         }
         false
     });
     acc.into_iter()
-        .map(|(k, v)| (k, Value::from_values(v)))
+        .map(|(k, v)| (k, v.into_value()))
         .filter(|(_, v)| !v.is_null())
         .collect()
 }
@@ -561,7 +569,10 @@ mod tests {
         assert_eq!(FieldPath::new("a.b").lookup_str_in(&doc), None);
         assert_eq!(FieldPath::new("a.b").lookup_in(&doc), Value::Num(2.0));
         assert!(has_leaf_doc(&doc, "Item.Subject") && !has_leaf_doc(&doc, "Item"));
-        let flat: Vec<String> = flatten_doc(&doc).into_keys().collect();
+        let flat: Vec<String> = flatten_doc(&doc)
+            .into_keys()
+            .map(Name::into_string)
+            .collect();
         assert_eq!(flat, ["Item.Subject", "a.b"]);
     }
 
@@ -613,7 +624,7 @@ mod tests {
     fn flatten_names_like_splunk() {
         let doc = json!({"a": {"b": 1}, "c": [{"d": "x"}, {"d": "y"}], "e": [], "f": {}});
         let flat = flatten(&doc);
-        let names: Vec<&str> = flat.keys().map(String::as_str).collect();
+        let names: Vec<&str> = flat.keys().map(Name::as_str).collect();
         assert_eq!(names, ["a.b", "c{}.d"]);
         assert_eq!(
             flat.get("c{}.d"),
