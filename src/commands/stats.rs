@@ -274,20 +274,6 @@ impl<V> TextSet<V> {
             TextSet::Big(m) => Box::new(m.iter()),
         }
     }
-
-    /// `f` of each text and its value, in the order of the texts, moved out (into a vector of
-    /// its own size: collecting would keep the pairs' larger allocation for as long as the
-    /// result lives).
-    fn into_mapped<T>(self, f: impl Fn(String, V) -> T) -> Vec<T> {
-        match self {
-            TextSet::Small(v) => {
-                let mut out = Vec::with_capacity(v.len());
-                out.extend(v.into_iter().map(|(t, x)| f(t, x)));
-                out
-            }
-            TextSet::Big(m) => m.into_iter().map(|(t, x)| f(t, x)).collect(),
-        }
-    }
 }
 
 /// A `values` entry's value: `None` when it is the text itself (a text value, the usual
@@ -298,6 +284,24 @@ type Kept = Option<Value>;
 /// The value of a `values` entry (see [`Kept`]).
 fn kept_value(text: &str, kept: &Kept) -> Value {
     kept.clone().unwrap_or_else(|| Value::Str(text.to_string()))
+}
+
+impl TextSet<Kept> {
+    /// The `values` result, the entries moved out in the order of their texts: one value as
+    /// it is (most groups: no list is made for it), more into a vector of their own size
+    /// (collecting would keep the pairs' larger allocation for as long as the result lives).
+    fn into_value(self) -> Value {
+        let value = |(text, kept): (String, Kept)| kept.unwrap_or(Value::Str(text));
+        match self {
+            TextSet::Small(mut v) if v.len() == 1 => v.pop().map_or(Value::Null, value),
+            TextSet::Small(v) => {
+                let mut out = Vec::with_capacity(v.len());
+                out.extend(v.into_iter().map(value));
+                Value::from_values(out)
+            }
+            TextSet::Big(m) => Value::from_values(m.into_iter().map(value).collect()),
+        }
+    }
 }
 
 /// Running state of one aggregation in one group.
@@ -469,13 +473,7 @@ impl State {
     /// `list` holds are moved into the result instead of copied.
     fn into_result(self, f: Func) -> Value {
         match self {
-            // One value (most groups): that value, without a list made for it first.
-            State::Values(TextSet::Small(mut v)) if v.len() == 1 => v
-                .pop()
-                .map_or(Value::Null, |(t, kept)| kept.unwrap_or(Value::Str(t))),
-            State::Values(m) => {
-                Value::from_values(m.into_mapped(|t, kept| kept.unwrap_or(Value::Str(t))))
-            }
+            State::Values(m) => m.into_value(),
             State::List(l) => Value::from_values(l),
             other => other.result(f),
         }
