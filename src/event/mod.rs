@@ -52,10 +52,11 @@ pub fn intern(name: &str) -> &'static str {
 /// An event's document.
 #[derive(Debug)]
 pub enum Doc {
-    /// The parsed JSON object, whole (or as the deserializer kept it).
+    /// The parsed JSON object, whole (or as the deserializer kept it: see `Members`).
     Whole(serde_json::Value),
-    /// The top-level members a plan reads, as the projection's scanner kept them, in document
-    /// order (a repeated key keeps its first position and its last value, as in a `serde_json`
+    /// The top-level members a plan reads, as the projection's scanner kept them (each value
+    /// pruned to the members and elements the plan's fields go through: `project::Shape`),
+    /// in document order (a repeated key keeps its first position and its last value, as in a `serde_json`
     /// map). A list, not a map: a map of `serde_json`'s hashes each key with SipHash into a
     /// table of its own, about 450 instructions per event for one kept member (`stats count
     /// by Operation`), while a plan looks up a few names among a few members. The names are

@@ -12,7 +12,7 @@ use crate::value::Value;
 use serde_json::Value as Json;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum Seg {
+pub(super) enum Seg {
     Key(String),
     /// `{}`: every element of an array.
     Each,
@@ -56,26 +56,9 @@ impl FieldPath {
         FieldPath { segs }
     }
 
-    /// The top-level keys a lookup of this field can start from: the first key, and the
-    /// first keys joined by `.` while no `{}` intervenes (`Folder.Path` → `Folder`,
-    /// `Folder.Path`; `AffectedItems{}.Subject` → `AffectedItems`). Empty for a name without
-    /// a key (`{}`).
-    pub fn top_keys(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        let mut key = String::new();
-        for seg in &self.segs {
-            match seg {
-                Seg::Key(k) => {
-                    if !key.is_empty() {
-                        key.push('.');
-                    }
-                    key.push_str(k);
-                    out.push(key.clone());
-                }
-                Seg::Each => break,
-            }
-        }
-        out
+    /// The compiled segments.
+    pub(super) fn segs(&self) -> &[Seg] {
+        &self.segs
     }
 
     /// The value of this field in `doc`: null when absent, a multivalue when several leaves

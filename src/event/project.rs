@@ -7,8 +7,15 @@
 //! deserializer as a kept one (strings unescaped, numbers read, nesting counted), so a line is
 //! malformed — and reported with the same message — exactly when the whole-document parse
 //! would reject it. What changes is only that no `Value` is built for what nobody reads.
+//!
+//! The same holds below the top level: a field is a leaf (a lookup that ends at an object or
+//! an array finds nothing), so a kept value is pruned to the members and elements some field
+//! goes through ([`Shape`]): `Item.Subject` keeps `Item` as an object holding only `Subject`,
+//! `AffectedItems{}.Subject` each element of `AffectedItems` holding only its `Subject`. Every
+//! lookup of a field the plan reads finds in the pruned value what it finds in the whole one.
 
 use super::FieldPath;
+use super::path::Seg;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::Value as Json;
 use std::borrow::Cow;
@@ -19,6 +26,8 @@ use wide::{CmpEq, CmpLt, i8x16};
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Projection {
     keys: Vec<&'static str>,
+    /// What is read of each kept key's value (`shapes[i]` for `keys[i]`).
+    shapes: Vec<Shape>,
     /// Bit `n % 64` of word `n / 64` set: some key has `n` bytes (`n` < 128); a quick no
     /// for most keys when few are kept.
     lens: [u64; 2],
@@ -43,23 +52,92 @@ fn signature(key: &[u8]) -> usize {
     (key.len().wrapping_mul(37) ^ usize::from(first).wrapping_mul(5) ^ usize::from(last)) & 255
 }
 
+/// What of a kept value the fields read: the members of an object (each with what is read of
+/// its value) and the elements of an array. A value is built pruned to it — an object with
+/// only those members, an array with only those elements, an object or array nothing goes
+/// into empty — since fields are leaves: a lookup that ends at an object or an array finds
+/// nothing, in the whole value as in the pruned one.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Shape {
+    /// The members read of an object; `None`: none.
+    members: Option<Box<Projection>>,
+    /// What is read of each element of an array; `None`: nothing.
+    each: Option<Box<Shape>>,
+}
+
+impl Shape {
+    /// Also read what the path `rest` reaches from this value (the walk of
+    /// `FieldPath::lookup`: an object's member for a key, every element for `{}`).
+    fn read(&mut self, rest: &[Seg]) {
+        match rest.split_first() {
+            None => {}
+            Some((Seg::Each, after)) => self.each.get_or_insert_default().read(after),
+            Some((Seg::Key(_), _)) => self.members.get_or_insert_default().path(rest),
+        }
+    }
+
+    /// `v` pruned to this shape: the reference the builders below are tested against.
+    #[cfg(test)]
+    fn prune(&self, v: &Json) -> Json {
+        match v {
+            Json::Object(map) => Json::Object(match &self.members {
+                Some(p) => map
+                    .iter()
+                    .filter_map(|(k, v)| {
+                        let i = p.wanted(k.as_bytes())?;
+                        Some((k.clone(), p.shapes.get(i)?.prune(v)))
+                    })
+                    .collect(),
+                None => serde_json::Map::new(),
+            }),
+            Json::Array(items) => Json::Array(match &self.each {
+                Some(s) => items.iter().map(|v| s.prune(v)).collect(),
+                None => Vec::new(),
+            }),
+            other => other.clone(),
+        }
+    }
+}
+
 impl Projection {
     /// Keep what the fields `names` (Splunk names, as a plan reads them) can be looked up in.
     pub fn new<'a>(names: impl IntoIterator<Item = &'a str>) -> Projection {
         let mut p = Projection::default();
         for n in names {
-            for k in FieldPath::new(n).top_keys() {
-                p.add(k);
-            }
+            p.add_field(&FieldPath::new(n));
         }
         p
     }
 
-    /// Keep the top-level key `k`.
-    pub fn add(&mut self, k: String) {
-        let k = super::intern(&k);
-        if self.keys.contains(&k) {
-            return;
+    /// Also keep what the field `f` can be looked up in.
+    pub fn add_field(&mut self, f: &FieldPath) {
+        self.path(f.segs());
+    }
+
+    /// Keep what the path `segs` reaches from an object: the first key, and the first keys
+    /// joined by `.` while no `{}` intervenes (`Folder.Path` → `Folder`, then `Path` in it, and
+    /// the key `Folder.Path`; `AffectedItems{}.Subject` → `AffectedItems`, then `Subject` in
+    /// each element), as the lookup's walk tries them.
+    fn path(&mut self, segs: &[Seg]) {
+        let mut key = String::new();
+        for (i, seg) in segs.iter().enumerate() {
+            let Seg::Key(k) = seg else { break };
+            if i > 0 {
+                key.push('.');
+            }
+            key.push_str(k);
+            let at = self.add(&key);
+            if let Some(shape) = self.shapes.get_mut(at) {
+                shape.read(segs.get(i + 1..).unwrap_or_default());
+            }
+        }
+    }
+
+    /// Keep the key `k`; its index in `keys`.
+    fn add(&mut self, k: &str) -> usize {
+        let k = super::intern(k);
+        if let Some(at) = self.keys.iter().position(|&have| have == k) {
+            return at;
         }
         match k.len() {
             n @ 0..128 => {
@@ -74,6 +152,8 @@ impl Projection {
             *w |= 1 << (s % 64);
         }
         self.keys.push(k);
+        self.shapes.push(Shape::default());
+        self.keys.len() - 1
     }
 
     /// How many top-level keys are kept.
@@ -307,29 +387,80 @@ impl<'t> Scan<'t> {
                 // compared unescaped by the deserializer; rare enough to leave to it
                 return None;
             }
-            let at = self.i;
-            // A string without escapes: where its text starts.
-            let plain = if self.peek()? == b'"' {
-                let (start, escaped) = self.string()?;
-                (!escaped).then_some(start)
-            } else {
-                self.value(1)?;
-                None
-            };
-            if let Some(k) = p.wanted(key) {
-                let v = match plain {
-                    Some(start) => Json::String(self.text(start, self.i - 1)?.to_string()),
-                    None => leaf(self.text(at, self.i)?)?,
-                };
-                match kept.iter_mut().find(|(i, _)| *i == k) {
-                    Some(slot) => slot.1 = v,
-                    None => kept.push((k, v)),
+            match p.wanted(key) {
+                Some(k) => {
+                    let v = self.kept(p.shapes.get(k)?, 1)?;
+                    match kept.iter_mut().find(|(i, _)| *i == k) {
+                        Some(slot) => slot.1 = v,
+                        None => kept.push((k, v)),
+                    }
                 }
+                None if self.peek()? == b'"' => self.string().map(drop)?,
+                None => self.value(1)?,
             }
             more = self.more(b'}')?;
         }
         self.ws();
         (self.i == self.b.len()).then_some(())
+    }
+
+    /// The value at the cursor, `depth` levels deep, built pruned to `shape` (see [`Shape`]):
+    /// the members and elements nothing reads are skipped as [`Scan::value`] skips them.
+    fn kept(&mut self, shape: &Shape, depth: usize) -> Option<Json> {
+        let at = self.i;
+        match self.peek()? {
+            b'"' => {
+                let (start, escaped) = self.string()?;
+                if escaped {
+                    return leaf(self.text(at, self.i)?);
+                }
+                Some(Json::String(self.text(start, self.i - 1)?.to_string()))
+            }
+            b'{' if depth >= MAX_DEPTH => None,
+            b'{' => {
+                let Some(p) = &shape.members else {
+                    self.value(depth)?;
+                    return Some(Json::Object(serde_json::Map::new()));
+                };
+                let mut out = serde_json::Map::new();
+                let mut more = self.open(b'{', b'}')?;
+                while more {
+                    let (key, escaped) = self.key()?;
+                    if escaped {
+                        return None;
+                    }
+                    match p.wanted(key) {
+                        Some(k) => {
+                            let key = std::str::from_utf8(key).ok()?;
+                            let v = self.kept(p.shapes.get(k)?, depth + 1)?;
+                            // a repeated key: first position, last value
+                            out.insert(key.to_string(), v);
+                        }
+                        None => self.value(depth + 1)?,
+                    }
+                    more = self.more(b'}')?;
+                }
+                Some(Json::Object(out))
+            }
+            b'[' if depth >= MAX_DEPTH => None,
+            b'[' => {
+                let Some(each) = &shape.each else {
+                    self.value(depth)?;
+                    return Some(Json::Array(Vec::new()));
+                };
+                let mut out = Vec::new();
+                let mut more = self.open(b'[', b']')?;
+                while more {
+                    out.push(self.kept(each, depth + 1)?);
+                    more = self.more(b']')?;
+                }
+                Some(Json::Array(out))
+            }
+            _ => {
+                self.value(depth)?;
+                leaf(self.text(at, self.i)?)
+            }
+        }
     }
 
     /// The opening bracket `open` at the cursor: whether members follow (`false`: it closes
@@ -532,13 +663,18 @@ impl<'de> Visitor<'de> for Doc<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut out = serde_json::Map::new();
         while let Some(key) = map.next_key_seed(Key)? {
-            if self.0.wanted(key.as_bytes()).is_some() {
-                // A repeated key keeps its first position and its last value, as in a whole
-                // parse.
-                let v = map.next_value_seed(super::json::Plain)?;
-                out.insert(key.into_owned(), v);
-            } else {
-                map.next_value_seed(Skip)?;
+            match self
+                .0
+                .wanted(key.as_bytes())
+                .and_then(|k| self.0.shapes.get(k))
+            {
+                Some(shape) => {
+                    // A repeated key keeps its first position and its last value, as in a
+                    // whole parse.
+                    let v = map.next_value_seed(Pruned(shape))?;
+                    out.insert(key.into_owned(), v);
+                }
+                None => map.next_value_seed(Skip)?,
             }
         }
         Ok(Some(Json::Object(out)))
@@ -563,6 +699,74 @@ impl<'de> Visitor<'de> for Doc<'_> {
     }
     fn visit_unit<E>(self) -> Result<Self::Value, E> {
         Ok(None)
+    }
+}
+
+/// A kept value, built pruned to its shape ([`Shape`]; what is not kept is read through as
+/// [`Skip`] reads it), scalars as [`super::json::Plain`] builds them.
+struct Pruned<'s>(&'s Shape);
+
+impl<'de> DeserializeSeed<'de> for Pruned<'_> {
+    type Value = Json;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Json, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Pruned<'_> {
+    type Value = Json;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any valid JSON value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
+        let mut out = serde_json::Map::new();
+        let Some(p) = &self.0.members else {
+            Skip.visit_map(map)?;
+            return Ok(Json::Object(out));
+        };
+        while let Some(key) = map.next_key_seed(Key)? {
+            match p.wanted(key.as_bytes()).and_then(|k| p.shapes.get(k)) {
+                // a repeated key: first position, last value
+                Some(shape) => {
+                    let v = map.next_value_seed(Pruned(shape))?;
+                    out.insert(key.into_owned(), v);
+                }
+                None => map.next_value_seed(Skip)?,
+            }
+        }
+        Ok(Json::Object(out))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+        let Some(each) = &self.0.each else {
+            Skip.visit_seq(seq)?;
+            return Ok(Json::Array(Vec::new()));
+        };
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(v) = seq.next_element_seed(Pruned(each))? {
+            out.push(v);
+        }
+        Ok(Json::Array(out))
+    }
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Json, E> {
+        super::json::Plain.visit_bool(b)
+    }
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Json, E> {
+        super::json::Plain.visit_i64(n)
+    }
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Json, E> {
+        super::json::Plain.visit_u64(n)
+    }
+    fn visit_f64<E: de::Error>(self, n: f64) -> Result<Json, E> {
+        super::json::Plain.visit_f64(n)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Json, E> {
+        super::json::Plain.visit_str(v)
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Json, E> {
+        super::json::Plain.visit_string(v)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Json, E> {
+        super::json::Plain.visit_unit()
     }
 }
 
@@ -777,7 +981,16 @@ mod tests {
         }
     }
 
-    const KEYS: &[&str] = &["a", "b", "Operation", "N\\u0061me", "Name", "x y", ""];
+    const KEYS: &[&str] = &[
+        "a",
+        "b",
+        "Operation",
+        "N\\u0061me",
+        "Name",
+        "x y",
+        "",
+        "a.b",
+    ];
     const STRINGS: &[&str] = &[
         "plain",
         "with \\\"quote\\\" and \\\\ and \\/",
@@ -1021,6 +1234,118 @@ mod tests {
         );
     }
 
+    /// Names that go into the generated documents' objects and arrays, and through keys with
+    /// dots.
+    const NESTED: [&str; 8] = [
+        "a.b",
+        "b{}.a",
+        "a.a.Operation",
+        "b{}{}",
+        "Name.x y",
+        "a{}.b{}.a",
+        "a.b.Name",
+        "Operation",
+    ];
+
+    /// A kept value holds what some field reads in it and nothing else, worked out by hand on
+    /// the shape of an Exchange audit event.
+    #[test]
+    fn kept_values_are_pruned_to_what_the_fields_read() {
+        let p = Projection::new([
+            "Item.Subject",
+            "Item.Attachments",
+            "AffectedItems{}.Subject",
+            "Folder.Path",
+            "Tags{}",
+            "Operation",
+        ]);
+        let text = r#"{"Operation": "Send", "Item": {"Id": "R1", "ParentFolder": {"Id": "L1", "Path": "\\Sent Items"}, "Subject": "hi", "SizeInBytes": 7},
+            "Folder": {"Id": "L2", "Path": "\\Inbox"}, "AffectedItems": [{"Id": "R2", "Subject": "a"}, {"Subject": "b", "Attachments": "x.txt"}, 3, ["c"]],
+            "Tags": ["t", {"k": 1}, [2]], "Other": {"Subject": "no"}}"#;
+        let text = text.replace('\n', " ");
+        let want = serde_json::json!({
+            "Operation": "Send",
+            "Item": {"Subject": "hi"},
+            "Folder": {"Path": "\\Inbox"},
+            "AffectedItems": [{"Subject": "a"}, {"Subject": "b"}, 3, []],
+            "Tags": ["t", {}, []],
+        });
+        let serde = p.parse_serde(&text).unwrap().unwrap();
+        assert_eq!(in_order(serde), in_order(want.clone()));
+        assert_eq!(p.scan(text.as_bytes()), Some(in_order(want)));
+        // An object or array nothing goes into is kept empty: `Operation` is read as a leaf.
+        let p = Projection::new(["Operation", "x"]);
+        let doc = p.scan(br#"{"Operation": {"a": [1]}, "x": [{"b": 2}]}"#);
+        let want = serde_json::json!({"Operation": {}, "x": []});
+        assert_eq!(doc, Some(in_order(want)));
+    }
+
+    /// Every lookup of a field the projection was made for finds in the pruned document what
+    /// it finds in the whole one, and the pruned document is the whole one pruned by
+    /// [`Shape::prune`] (the plain recursive definition).
+    #[test]
+    fn pruned_documents_answer_every_lookup_as_the_whole() {
+        use crate::event::Doc;
+        let p = Projection::new(NESTED);
+        let paths: Vec<FieldPath> = NESTED.iter().map(|n| FieldPath::new(n)).collect();
+        let mut r = Rng(0x2545_F491_4F6C_DD1D);
+        let (mut found, mut smaller) = (0, 0);
+        for _ in 0..40_000 {
+            let text = document(&mut r);
+            let Ok(Some(whole)) = whole(&text) else {
+                continue;
+            };
+            let Json::Object(map) = &whole else { continue };
+            let want: Vec<(&'static str, Json)> = map
+                .iter()
+                .filter_map(|(k, v)| {
+                    let i = p.wanted(k.as_bytes())?;
+                    Some((intern(k), p.shapes[i].prune(v)))
+                })
+                .collect();
+            let Some(Json::Object(got)) = p.parse(&text).unwrap() else {
+                panic!("{text:?}");
+            };
+            let got: Vec<(&'static str, Json)> =
+                got.into_iter().map(|(k, v)| (intern(&k), v)).collect();
+            assert_eq!(got, want, "{text:?}");
+            if Json::Object(map.clone()).to_string().len()
+                > Json::Object(
+                    got.iter()
+                        .map(|(k, v)| (k.to_string(), v.clone()))
+                        .collect(),
+                )
+                .to_string()
+                .len()
+            {
+                smaller += 1;
+            }
+            let (projected, whole) = (Doc::Members(got), Doc::Whole(whole));
+            // (A member named "" adds nothing to the names of the leaves under it, so
+            // `{"": {"a.b": 1}}` lists a leaf `a.b` that no lookup reaches: such documents
+            // differ in `has_leaf` whether pruned or not, top-level members included.)
+            let empty_key = text.contains("\"\":") || text.contains("\"\" :");
+            for (path, name) in paths.iter().zip(NESTED) {
+                let v = path.lookup_in(&whole);
+                found += usize::from(!v.is_null());
+                assert_eq!(path.lookup_in(&projected), v, "{name} in {text:?}");
+                if empty_key {
+                    continue;
+                }
+                assert_eq!(
+                    crate::event::path::has_leaf_doc(&projected, name),
+                    crate::event::path::has_leaf_doc(&whole, name),
+                    "{name} in {text:?}"
+                );
+            }
+        }
+        // not vacuous: fields were found, and documents lost what no field reads
+        assert!(
+            found > 400 && smaller > 1_500,
+            "found {found}, smaller {smaller}"
+        );
+    }
+
     /// The fast scanner and the deserializer agree: whenever the scanner answers, the
     /// deserializer accepts the line and builds the same document. (Where the scanner does not
     /// answer, `parse` is the deserializer itself.)
@@ -1031,6 +1356,7 @@ mod tests {
             Projection::new(["a"]),
             Projection::new(["Name", "b"]),
             Projection::new(["a", "b", "Operation", "x y"]),
+            Projection::new(NESTED),
         ];
         let mut r = Rng(0x9E37_79B9_7F4A_7C15);
         let (mut fast, mut slow) = (0, 0);

@@ -234,8 +234,10 @@ impl Dataset {
                 let mut p = Projection::new(names.iter().map(String::as_str));
                 // `_time` comes from the document too.
                 match &rule {
-                    Some(r) => r.path.top_keys().into_iter().for_each(|k| p.add(k)),
-                    None => DEFAULT_TIME_KEYS.iter().for_each(|k| p.add(k.to_string())),
+                    Some(r) => p.add_field(&r.path),
+                    None => DEFAULT_TIME_KEYS
+                        .iter()
+                        .for_each(|k| p.add_field(&FieldPath::new(k))),
                 }
                 p
             };
