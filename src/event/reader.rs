@@ -451,7 +451,7 @@ enum Outcome<T> {
 impl<T> Parse<'_, T> {
     /// A line that has not been through [`select`]: the prefilters are asked here.
     fn line(&self, line: &[u8], n: usize) -> Outcome<T> {
-        use crate::plan::prefilter::{ALL, lower_into, must_parse, passing};
+        use crate::plan::prefilter::{ALL, fold_into, must_parse, passing};
         if line.iter().all(u8::is_ascii_whitespace) {
             return Outcome::Blank;
         }
@@ -460,7 +460,7 @@ impl<T> Parse<'_, T> {
         } else {
             SCRATCH.with(|s| {
                 let mut s = s.borrow_mut();
-                lower_into(line, &mut s);
+                fold_into(line, &mut s);
                 passing(self.prefilters, &s)
             })
         };
