@@ -168,9 +168,41 @@ const SMALL_OBJECT: usize = 16;
 /// of the send/hard-delete join. Keys are unique in a `Map`, so both find the same member.
 pub(crate) fn member<'j, M: Members + ?Sized>(map: &'j M, key: &str) -> Option<&'j Json> {
     if map.count() <= SMALL_OBJECT {
-        map.entries().find(|(k, _)| *k == key).map(|(_, v)| v)
+        let key = key.as_bytes();
+        map.entries()
+            .find(|(k, _)| same_key(k.as_bytes(), key))
+            .map(|(_, v)| v)
     } else {
         map.by_key(key)
+    }
+}
+
+/// `a == b`, for the short texts most keys are, without the call to `memcmp` the slices'
+/// own comparison makes once the lengths agree (the send/hard-delete join made 1.2 million per
+/// 200 MB, most between keys of the same length that differ): up to sixteen bytes are
+/// compared as two overlapping words, or two overlapping halves of one.
+#[inline(always)]
+pub(crate) fn same_key(a: &[u8], b: &[u8]) -> bool {
+    /// The 8 (or 4) bytes of `s` from `at`, as a number.
+    fn word(s: &[u8], at: usize) -> u64 {
+        s.get(at..at + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map_or(0, u64::from_le_bytes)
+    }
+    fn half(s: &[u8], at: usize) -> u32 {
+        s.get(at..at + 4)
+            .and_then(|w| <[u8; 4]>::try_from(w).ok())
+            .map_or(0, u32::from_le_bytes)
+    }
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    match n {
+        0..4 => a.iter().zip(b).all(|(x, y)| x == y),
+        4..8 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        _ => a == b,
     }
 }
 
@@ -418,6 +450,29 @@ fn leaves(v: &Json, name: &mut String, into: &dyn Fn(&str) -> bool, leaf: &mut L
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `same_key` is `==`: texts of every length up to 40 bytes against themselves, against
+    /// texts one byte different at each position (first and last words overlap from 8 bytes
+    /// on, halves from 4), and against longer and shorter ones.
+    #[test]
+    fn same_key_is_equality() {
+        let text: Vec<u8> = (0..41u8).map(|i| b'a' + i % 26).collect();
+        for n in 0..=40 {
+            let a = &text[..n];
+            assert!(same_key(a, a), "{n}");
+            let copy = a.to_vec(); // another address
+            assert!(same_key(a, &copy), "{n}");
+            for at in 0..n {
+                let mut b = a.to_vec();
+                b[at] ^= 0x20;
+                assert!(!same_key(a, &b), "{n} bytes, differing at {at}");
+            }
+            assert!(!same_key(a, &text[..n + 1]), "{n}");
+            if n > 0 {
+                assert!(!same_key(a, &text[..n - 1]), "{n}");
+            }
+        }
+    }
     use serde_json::json;
 
     fn get(name: &str, doc: &Json) -> Value {
