@@ -32,7 +32,37 @@ fn unary(c: &Call, f: fn(f64) -> f64) -> Value {
 
 /// Round half away from zero on the shortest decimal text of `x`, so that `2.555` (stored as
 /// 2.55499999…) rounds to 2.56 like Splunk, where `(x * 100).round() / 100` would give 2.55.
+///
+/// Most values are rounded without writing that text ([`round_decimal_text`]): with
+/// `y = |x| · 10^places` below 2^52, `y` is within about one unit in its last place of the
+/// shortest text's value scaled alike, so when the fraction of `y` is farther than that from
+/// one half, the text would round `y` the same way; and the rounded integer `k` divided by
+/// `10^places` is the text's value, both being the double nearest to `k / 10^places`. (The
+/// send/hard-delete join rounds each event's size: 1.7 % of its instructions went to the text.)
 pub(super) fn round_decimal(x: f64, places: usize) -> f64 {
+    const SCALE: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    if x == 0.0 {
+        return x;
+    }
+    if let Some(&scale) = SCALE.get(places) {
+        let y = x.abs() * scale;
+        if y < 4_503_599_627_370_496.0 {
+            // below 2^52: the floor and the fraction are exact
+            let whole = y.floor();
+            let frac = y - whole;
+            if (frac - 0.5).abs() > y * f64::EPSILON * 4.0 {
+                let r = (if frac > 0.5 { whole + 1.0 } else { whole }) / scale;
+                return if x < 0.0 && r != 0.0 { -r } else { r };
+            }
+        }
+    }
+    round_decimal_text(x, places)
+}
+
+/// [`round_decimal`] through the shortest decimal text of `x`, for every value.
+fn round_decimal_text(x: f64, places: usize) -> f64 {
     if !x.is_finite() {
         return x;
     }
@@ -409,3 +439,61 @@ pub(super) static FUNCTIONS: &[FunctionDef] = &[
         imp: random,
     },
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The arithmetic path answers as the text does, bit for bit, wherever it answers: values
+    /// around halves and whole numbers at every scale (a few units in the last place either
+    /// side), Splunk's own examples, random values of every magnitude, both signs and zeros.
+    #[test]
+    fn rounding_without_the_text_agrees_with_the_text() {
+        let mut xs = vec![
+            2.555, 1.005, 0.125, 2.5, -2.5, 0.0, -0.0, 1e-300, 123.456, 1e15,
+        ];
+        for places in 0..6 {
+            let scale = 10f64.powi(places);
+            for k in [1.0, 7.0, 12345.0, 4_503_599_627.0, 99_999_999.0] {
+                for near in [k / scale, (k + 0.5) / scale] {
+                    let mut v = near;
+                    for _ in 0..4 {
+                        v = v.next_down();
+                    }
+                    for _ in 0..9 {
+                        xs.push(v);
+                        xs.push(-v);
+                        v = v.next_up();
+                    }
+                }
+            }
+        }
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..200_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let bits = state;
+            // a random mantissa with an exponent from 1e-8 to 1e17
+            let x = f64::from_bits(bits & 0x800F_FFFF_FFFF_FFFF | (990 + (bits >> 52) % 90) << 52);
+            xs.push(x);
+            // and short decimals: a few digits after the point
+            xs.push((bits % 10_000_000) as f64 / 10f64.powi((bits >> 40) as i32 % 6));
+        }
+        let mut fast = 0;
+        for &x in &xs {
+            for places in [0, 1, 2, 3, 4, 6, 9, 15, 16, 20] {
+                let want = round_decimal_text(x, places);
+                let got = round_decimal(x, places);
+                assert_eq!(got.to_bits(), want.to_bits(), "round({x:?}, {places})");
+                fast += usize::from(x.abs() * 10f64.powi(places as i32) < 1e15);
+            }
+        }
+        assert!(fast > 1_000_000, "{fast}");
+        // and the answers are Splunk's
+        assert_eq!(round_decimal(2.555, 2), 2.56);
+        assert_eq!(round_decimal(-2.5, 0), -3.0);
+        assert_eq!(round_decimal(1.005, 2), 1.01);
+        assert_eq!(round_decimal(0.716_953 / 1.048_576, 2), 0.68);
+    }
+}
