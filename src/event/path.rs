@@ -129,9 +129,10 @@ impl FieldPath {
 pub(crate) trait Members {
     /// The members, in order.
     fn entries(&self) -> impl Iterator<Item = (&str, &Json)>;
-    /// How many members.
-    fn count(&self) -> usize;
-    /// The member `key`, found by hash when there is a table.
+    /// Whether a member is best found by going through the members in order (see
+    /// [`member`]); otherwise by hash ([`Members::by_key`]).
+    fn in_order(&self) -> bool;
+    /// The member `key`, found by hash.
     fn by_key(&self, key: &str) -> Option<&Json>;
 }
 
@@ -139,8 +140,8 @@ impl Members for serde_json::Map<String, Json> {
     fn entries(&self) -> impl Iterator<Item = (&str, &Json)> {
         self.iter().map(|(k, v)| (k.as_str(), v))
     }
-    fn count(&self) -> usize {
-        self.len()
+    fn in_order(&self) -> bool {
+        self.len() <= SMALL_OBJECT
     }
     fn by_key(&self, key: &str) -> Option<&Json> {
         self.get(key)
@@ -151,23 +152,26 @@ impl Members for [(&'static str, Json)] {
     fn entries(&self) -> impl Iterator<Item = (&str, &Json)> {
         self.iter().map(|(k, v)| (*k, v))
     }
-    fn count(&self) -> usize {
-        self.len()
+    /// A list has no table: always in order, whatever its length (a management event keeps
+    /// 21 members for the send/hard-delete join).
+    fn in_order(&self) -> bool {
+        true
     }
     fn by_key(&self, key: &str) -> Option<&Json> {
-        self.entries().find(|(k, _)| *k == key).map(|(_, v)| v)
+        member(self, key)
     }
 }
 
 /// Objects with at most this many members are searched in order rather than by hash.
 const SMALL_OBJECT: usize = 16;
 
-/// The member `key` of `map`. A small object (every projected event, and most nested ones) is
-/// searched in order: comparing a few keys, most of which differ in length, costs less than
-/// hashing the name with serde_json's hasher (SipHash), which was a tenth of the instructions
-/// of the send/hard-delete join. Keys are unique in a `Map`, so both find the same member.
+/// The member `key` of `map`. A small object (most nested ones) and a projected event's list
+/// are searched in order: comparing a few keys, most of which differ in length, costs less
+/// than hashing the name with serde_json's hasher (SipHash), which was a tenth of the
+/// instructions of the send/hard-delete join. Keys are unique in a `Map` and in a projected
+/// list, so both ways find the same member.
 pub(crate) fn member<'j, M: Members + ?Sized>(map: &'j M, key: &str) -> Option<&'j Json> {
-    if map.count() <= SMALL_OBJECT {
+    if map.in_order() {
         let key = key.as_bytes();
         map.entries()
             .find(|(k, _)| same_key(k.as_bytes(), key))
@@ -290,7 +294,7 @@ fn walk_members<M: Members + ?Sized>(map: &M, first: &str, segs: &[Seg], out: &m
     while let Some(Seg::Key(next)) = segs.get(i) {
         i += 1;
         let keys = segs.get(..i).unwrap_or_default();
-        let child = if map.count() <= SMALL_OBJECT {
+        let child = if map.in_order() {
             // in order, as `member` does, without building the joined name
             map.entries()
                 .find(|(k, _)| is_joined(k, keys))
