@@ -73,6 +73,9 @@ pub struct ValueMatcher {
     pub text: String,
     case_sensitive: bool,
     cidr: Option<(IpAddr, u8)>,
+    /// The text is ASCII without `*`: matching an ASCII value is an ASCII equality, decided
+    /// without looking for wildcards or other than ASCII in the text again for every value.
+    plain_ascii: bool,
 }
 
 /// A bare term (token) or quoted phrase matched against `_raw`.
@@ -89,10 +92,19 @@ const MINOR: &str = r"/:=@.\-$#%\\_";
 impl ValueMatcher {
     /// Compile a search value.
     pub fn new(v: &SValue) -> ValueMatcher {
+        ValueMatcher::with(
+            v.text.clone(),
+            v.modifier == Some(SModifier::Case),
+            parse_cidr(&v.text),
+        )
+    }
+
+    fn with(text: String, case_sensitive: bool, cidr: Option<(IpAddr, u8)>) -> ValueMatcher {
         ValueMatcher {
-            text: v.text.clone(),
-            case_sensitive: v.modifier == Some(SModifier::Case),
-            cidr: parse_cidr(&v.text),
+            plain_ascii: text.is_ascii() && !text.contains('*'),
+            text,
+            case_sensitive,
+            cidr,
         }
     }
 
@@ -113,6 +125,9 @@ impl ValueMatcher {
         }
         if self.case_sensitive {
             glob_match(&self.text, text)
+        } else if self.plain_ascii && text.is_ascii() {
+            // what `glob_match_ci` answers for these
+            self.text.eq_ignore_ascii_case(text)
         } else {
             glob_match_ci(&self.text, text)
         }
@@ -305,11 +320,7 @@ impl Pred {
                             .map(|t| Pred::Cmp {
                                 field: FieldRef::new(&k),
                                 op: CmpOp::Eq,
-                                value: ValueMatcher {
-                                    cidr: None,
-                                    text: t,
-                                    case_sensitive: false,
-                                },
+                                value: ValueMatcher::with(t, false, None),
                             })
                             .collect();
                         terms.push(Pred::Or(alts_for_value));
@@ -354,11 +365,7 @@ impl Pred {
             Pred::Cmp { field, op, value } => Pred::Cmp {
                 field: field.clone(),
                 op: *op,
-                value: ValueMatcher {
-                    text: value.text.clone(),
-                    case_sensitive: value.case_sensitive,
-                    cidr: value.cidr,
-                },
+                value: ValueMatcher::with(value.text.clone(), value.case_sensitive, value.cidr),
             },
             Pred::Term(t) => Pred::Term(TermMatcher {
                 text: t.text.clone(),
@@ -539,6 +546,37 @@ pub(crate) mod tests {
 
     fn event(doc: &str, meta: Meta) -> Record {
         crate::record::tests::event(doc, meta, Some(0.0))
+    }
+
+    /// A value without wildcards matches an equal text in any ASCII case, and only that; a
+    /// text other than ASCII still goes through the Unicode comparison (the KELVIN SIGN's
+    /// lower case is `k`); wildcards and `CASE()` keep their own rules.
+    #[test]
+    fn value_matching_by_ascii_equality_and_otherwise() {
+        let m =
+            |text: &str, case: bool| ValueMatcher::with(text.to_string(), case, parse_cidr(text));
+        let exchange = m("Exchange", false);
+        assert!(exchange.plain_ascii);
+        for (text, want) in [
+            ("Exchange", true),
+            ("EXCHANGE", true),
+            ("exchangE", true),
+            ("Exchanges", false),
+            ("Exchang", false),
+            ("Exch@nge", false),
+            ("", false),
+        ] {
+            assert_eq!(exchange.matches_text(text), want, "{text}");
+        }
+        let k = m("k", false);
+        assert!(k.matches_text("\u{212A}") && k.matches_text("K") && !k.matches_text("x"));
+        let send = m("Send*", false);
+        assert!(!send.plain_ascii);
+        assert!(send.matches_text("SENDAS") && !send.matches_text("resend"));
+        let cased = m("Send", true);
+        assert!(cased.matches_text("Send") && !cased.matches_text("SEND"));
+        let accented = m("Café", false);
+        assert!(!accented.plain_ascii && accented.matches_text("CAFÉ"));
     }
 
     /// Comparisons read a one-text field where it stands (`Record::str_of`) and anything else
