@@ -852,6 +852,17 @@ impl Stats {
     fn has_wild(&self) -> bool {
         self.aggs.iter().any(|a| matches!(a.input, Input::Wild(_)))
     }
+
+    /// Some aggregation orders its values by `_time` (`earliest`, `latest` and their `_time`
+    /// forms); the others never read it.
+    fn timed(&self) -> bool {
+        self.aggs.iter().any(|a| {
+            matches!(
+                a.func,
+                Func::Earliest | Func::Latest | Func::EarliestTime | Func::LatestTime
+            )
+        })
+    }
 }
 
 /// Put what each `*` matched into a wildcard output name, left to right.
@@ -984,6 +995,7 @@ impl StatsOp<'_> {
 impl Operator for StatsOp<'_> {
     fn push(&mut self, batch: Vec<Record>, ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
         let time_ref = FieldRef::new("_time");
+        let timed = self.spec.timed();
         let mut inputs = std::mem::take(&mut self.inputs);
         for rec in &batch {
             // The usual record has one value per BY field: its key texts are borrowed from the
@@ -994,7 +1006,11 @@ impl Operator for StatsOp<'_> {
             }
             inputs.clear();
             inputs.extend(self.spec.aggs.iter().map(|a| input_of(a, rec, ctx)));
-            let time = rec.get(&time_ref).as_number();
+            let time = if timed {
+                rec.get(&time_ref).as_number()
+            } else {
+                None
+            };
             // Fields the wildcard aggregations match: visible fields, internal `_` fields only
             // when the pattern itself starts with `_`, never a BY field (its value is the key).
             let visible = if self.spec.has_wild() {
