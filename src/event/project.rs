@@ -380,6 +380,28 @@ impl<'t> Scan<'t> {
     /// `Some` when the line is exactly the object.
     fn members(&mut self, p: &Projection, kept: &mut Vec<(usize, Json)>) -> Option<()> {
         self.ws();
+        self.each_member(p, 1, |scan, k, _| {
+            let v = scan.kept(p.shapes.get(k)?, 1)?;
+            match kept.iter_mut().find(|(i, _)| *i == k) {
+                Some(slot) => slot.1 = v,
+                None => kept.push((k, v)),
+            }
+            Some(())
+        })?;
+        self.ws();
+        (self.i == self.b.len()).then_some(())
+    }
+
+    /// The members of the object at the cursor, `depth` levels deep: `keep(self, k, key)` reads
+    /// the value of each member `p` keeps (`k`: which kept key; `key`: its text as written),
+    /// the others are skipped; the cursor ends after the closing brace.
+    #[inline(always)]
+    fn each_member(
+        &mut self,
+        p: &Projection,
+        depth: usize,
+        mut keep: impl FnMut(&mut Self, usize, &'t [u8]) -> Option<()>,
+    ) -> Option<()> {
         let mut more = self.open(b'{', b'}')?;
         while more {
             let (key, escaped) = self.key()?;
@@ -388,20 +410,13 @@ impl<'t> Scan<'t> {
                 return None;
             }
             match p.wanted(key) {
-                Some(k) => {
-                    let v = self.kept(p.shapes.get(k)?, 1)?;
-                    match kept.iter_mut().find(|(i, _)| *i == k) {
-                        Some(slot) => slot.1 = v,
-                        None => kept.push((k, v)),
-                    }
-                }
+                Some(k) => keep(self, k, key)?,
                 None if self.peek()? == b'"' => self.string().map(drop)?,
-                None => self.value(1)?,
+                None => self.value(depth)?,
             }
             more = self.more(b'}')?;
         }
-        self.ws();
-        (self.i == self.b.len()).then_some(())
+        Some(())
     }
 
     /// The value at the cursor, `depth` levels deep, built pruned to `shape` (see [`Shape`]):
@@ -423,23 +438,13 @@ impl<'t> Scan<'t> {
                     return Some(Json::Object(serde_json::Map::new()));
                 };
                 let mut out = serde_json::Map::new();
-                let mut more = self.open(b'{', b'}')?;
-                while more {
-                    let (key, escaped) = self.key()?;
-                    if escaped {
-                        return None;
-                    }
-                    match p.wanted(key) {
-                        Some(k) => {
-                            let key = std::str::from_utf8(key).ok()?;
-                            let v = self.kept(p.shapes.get(k)?, depth + 1)?;
-                            // a repeated key: first position, last value
-                            out.insert(key.to_string(), v);
-                        }
-                        None => self.value(depth + 1)?,
-                    }
-                    more = self.more(b'}')?;
-                }
+                self.each_member(p, depth + 1, |scan, k, key| {
+                    let key = std::str::from_utf8(key).ok()?;
+                    let v = scan.kept(p.shapes.get(k)?, depth + 1)?;
+                    // a repeated key: first position, last value
+                    out.insert(key.to_string(), v);
+                    Some(())
+                })?;
                 Some(Json::Object(out))
             }
             b'[' if depth >= MAX_DEPTH => None,
