@@ -63,22 +63,55 @@ pub struct Shape {
     members: Option<Box<Projection>>,
     /// What is read of each element of an array; `None`: nothing.
     each: Option<Box<Shape>>,
+    /// The value is kept whole (see [`MAX_RUN`]); `members` and `each` are then unused.
+    whole: bool,
 }
+
+/// Longest run of keys (between `{}`s) whose ways of being read are worked out: `k` keys
+/// can be read as `2^(k-1)` sequences of keys joined by `.` (`a.b.c` is `a`→`b`→`c`,
+/// `a.b`→`c`, `a`→`b.c` or `a.b.c`), each a branch of the shape; a value a longer run goes
+/// into is kept whole instead.
+const MAX_RUN: usize = 8;
 
 impl Shape {
     /// Also read what the path `rest` reaches from this value (the walk of
     /// `FieldPath::lookup`: an object's member for a key, every element for `{}`).
     fn read(&mut self, rest: &[Seg]) {
+        if self.whole {
+            return;
+        }
         match rest.split_first() {
             None => {}
             Some((Seg::Each, after)) => self.each.get_or_insert_default().read(after),
-            Some((Seg::Key(_), _)) => self.members.get_or_insert_default().path(rest),
+            Some((Seg::Key(_), _)) => {
+                if rest.iter().take_while(|s| matches!(s, Seg::Key(_))).count() > MAX_RUN {
+                    *self = Shape {
+                        whole: true,
+                        ..Shape::default()
+                    };
+                    return;
+                }
+                self.members.get_or_insert_default().path(rest);
+            }
         }
+    }
+
+    /// How many shapes this one holds, itself included (for tests).
+    #[cfg(test)]
+    fn size(&self) -> usize {
+        1 + self.each.as_ref().map_or(0, |e| e.size())
+            + self
+                .members
+                .as_ref()
+                .map_or(0, |p| p.shapes.iter().map(Shape::size).sum())
     }
 
     /// `v` pruned to this shape: the reference the builders below are tested against.
     #[cfg(test)]
     fn prune(&self, v: &Json) -> Json {
+        if self.whole {
+            return v.clone();
+        }
         match v {
             Json::Object(map) => Json::Object(match &self.members {
                 Some(p) => map
@@ -431,7 +464,11 @@ impl<'t> Scan<'t> {
                 }
                 Some(Json::String(self.text(start, self.i - 1)?.to_string()))
             }
-            b'{' if depth >= MAX_DEPTH => None,
+            b'{' | b'[' if depth >= MAX_DEPTH => None,
+            b'{' | b'[' if shape.whole => {
+                self.value(depth)?;
+                leaf(self.text(at, self.i)?)
+            }
             b'{' => {
                 let Some(p) = &shape.members else {
                     self.value(depth)?;
@@ -447,7 +484,6 @@ impl<'t> Scan<'t> {
                 })?;
                 Some(Json::Object(out))
             }
-            b'[' if depth >= MAX_DEPTH => None,
             b'[' => {
                 let Some(each) = &shape.each else {
                     self.value(depth)?;
@@ -714,6 +750,9 @@ struct Pruned<'s>(&'s Shape);
 impl<'de> DeserializeSeed<'de> for Pruned<'_> {
     type Value = Json;
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Json, D::Error> {
+        if self.0.whole {
+            return super::json::Plain.deserialize(d);
+        }
         d.deserialize_any(self)
     }
 }
@@ -1283,6 +1322,52 @@ mod tests {
         let doc = p.scan(br#"{"Operation": {"a": [1]}, "x": [{"b": 2}]}"#);
         let want = serde_json::json!({"Operation": {}, "x": []});
         assert_eq!(doc, Some(in_order(want)));
+    }
+
+    /// A field of many dotted keys keeps the value a long run of them goes into whole, instead of
+    /// a shape branch per way of reading the run (2^39 for 40 keys); lookups still find what
+    /// the whole document holds, by either way of reading it.
+    #[test]
+    fn long_runs_of_keys_keep_their_value_whole() {
+        let name = ["a"; 40].join(".");
+        let p = Projection::new([name.as_str(), "b.c"]);
+        // 40 top-level keys (a, a.a, …), each value whole; b, b.c
+        assert_eq!(p.keys.len(), 42);
+        // the keys before the last nine have more than eight keys after them: whole, one shape
+        // each (31); a key with r ≤ 8 keys after it holds 2^r shapes (511 for r = 0..=8);
+        // `b` holds `c` (2), `b.c` is one
+        let total: usize = p.shapes.iter().map(Shape::size).sum();
+        assert_eq!(total, 31 + 511 + 2 + 1);
+        assert_eq!(p.shapes.iter().filter(|s| s.whole).count(), 31);
+        // a run of eight keys is still worked out: 2^7 ways, 1 + 2 + … shapes
+        let eight = ["a"; 8].join(".");
+        let q = Projection::new([eight.as_str()]);
+        assert!(q.shapes.iter().all(|s| !s.whole));
+        assert_eq!(q.shapes.iter().map(Shape::size).sum::<usize>(), 255);
+        // `a` holding 39 more levels of `a`: the 40 keys lead to "v"
+        let nested = format!("{}\"v\"{}", "{\"a\": ".repeat(39), "}".repeat(39));
+        let doc =
+            format!(r#"{{"a": {nested}, "a.a": {{"x": 1}}, "b": {{"c": 2, "d": 3}}, "z": 0}}"#);
+        let whole = whole(&doc).unwrap().unwrap();
+        let Json::Object(map) = &whole else { panic!() };
+        let want: Vec<(&'static str, Json)> = map
+            .iter()
+            .filter(|(k, _)| k.as_str() != "z")
+            .map(|(k, v)| {
+                let v = if k == "b" {
+                    serde_json::json!({"c": 2})
+                } else {
+                    v.clone()
+                };
+                (intern(k), v)
+            })
+            .collect();
+        assert_eq!(p.scan(doc.as_bytes()), Some(want.clone()));
+        assert_eq!(p.parse_serde(&doc).unwrap().map(in_order), Some(want));
+        let f = FieldPath::new(&name);
+        let projected = crate::event::Doc::Members(p.scan(doc.as_bytes()).unwrap());
+        assert_eq!(f.lookup_in(&projected), crate::value::Value::str("v"));
+        assert_eq!(f.lookup(&whole), crate::value::Value::str("v"));
     }
 
     /// Every lookup of a field the projection was made for finds in the pruned document what
