@@ -701,24 +701,8 @@ impl<'de> Visitor<'de> for Doc<'_> {
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a JSON document")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut out = serde_json::Map::new();
-        while let Some(key) = map.next_key_seed(Key)? {
-            match self
-                .0
-                .wanted(key.as_bytes())
-                .and_then(|k| self.0.shapes.get(k))
-            {
-                Some(shape) => {
-                    // A repeated key keeps its first position and its last value, as in a
-                    // whole parse.
-                    let v = map.next_value_seed(Pruned(shape))?;
-                    out.insert(key.into_owned(), v);
-                }
-                None => map.next_value_seed(Skip)?,
-            }
-        }
-        Ok(Some(Json::Object(out)))
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        kept_members(self.0, map).map(|m| Some(Json::Object(m)))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
         Skip.visit_seq(seq).map(|()| None)
@@ -743,6 +727,27 @@ impl<'de> Visitor<'de> for Doc<'_> {
     }
 }
 
+/// The members of an object the projection `p` keeps, each pruned to its shape, the others
+/// read through ([`Skip`]): the document's own members and a kept object's alike.
+fn kept_members<'de, A: MapAccess<'de>>(
+    p: &Projection,
+    mut map: A,
+) -> Result<serde_json::Map<String, Json>, A::Error> {
+    let mut out = serde_json::Map::new();
+    while let Some(key) = map.next_key_seed(Key)? {
+        match p.wanted(key.as_bytes()).and_then(|k| p.shapes.get(k)) {
+            Some(shape) => {
+                // A repeated key keeps its first position and its last value, as in a whole
+                // parse.
+                let v = map.next_value_seed(Pruned(shape))?;
+                out.insert(key.into_owned(), v);
+            }
+            None => map.next_value_seed(Skip)?,
+        }
+    }
+    Ok(out)
+}
+
 /// A kept value, built pruned to its shape ([`Shape`]; what is not kept is read through as
 /// [`Skip`] reads it), scalars as [`super::json::Plain`] builds them.
 struct Pruned<'s>(&'s Shape);
@@ -762,23 +767,13 @@ impl<'de> Visitor<'de> for Pruned<'_> {
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("any valid JSON value")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
-        let mut out = serde_json::Map::new();
-        let Some(p) = &self.0.members else {
-            Skip.visit_map(map)?;
-            return Ok(Json::Object(out));
-        };
-        while let Some(key) = map.next_key_seed(Key)? {
-            match p.wanted(key.as_bytes()).and_then(|k| p.shapes.get(k)) {
-                // a repeated key: first position, last value
-                Some(shape) => {
-                    let v = map.next_value_seed(Pruned(shape))?;
-                    out.insert(key.into_owned(), v);
-                }
-                None => map.next_value_seed(Skip)?,
-            }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Json, A::Error> {
+        match &self.0.members {
+            Some(p) => kept_members(p, map).map(Json::Object),
+            None => Skip
+                .visit_map(map)
+                .map(|()| Json::Object(serde_json::Map::new())),
         }
-        Ok(Json::Object(out))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
         let Some(each) = &self.0.each else {
