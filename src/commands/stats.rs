@@ -630,11 +630,10 @@ pub(crate) fn group_keys(by: &[FieldRef], rec: &Record) -> Vec<Vec<Value>> {
 /// Every key of `keys` extended by each value of `v`, then by each value of the fields `rest`.
 fn key_product(
     mut keys: Vec<Vec<Value>>,
-    v: Value,
+    mut v: Value,
     rest: &[FieldRef],
     rec: &Record,
 ) -> Vec<Vec<Value>> {
-    let mut v = v;
     let mut rest = rest.iter();
     loop {
         let vals = v.values();

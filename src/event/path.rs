@@ -459,6 +459,7 @@ fn leaves(v: &Json, name: &mut String, into: &dyn Fn(&str) -> bool, leaf: &mut L
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     /// `same_key` is `==`: texts of every length up to 40 bytes against themselves, against
     /// texts one byte different at each position (first and last words overlap from 8 bytes
@@ -482,7 +483,6 @@ mod tests {
             }
         }
     }
-    use serde_json::json;
 
     fn get(name: &str, doc: &Json) -> Value {
         FieldPath::new(name).lookup(doc)
