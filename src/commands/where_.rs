@@ -38,6 +38,11 @@ impl Step for Where {
     fn per_record(&self) -> Option<&dyn PerRecord> {
         Some(self)
     }
+    fn filter(&self) -> Option<crate::plan::Filter<'_>> {
+        let mut reads = Vec::new();
+        self.expr.fields(&mut reads);
+        Some(crate::plan::Filter { step: self, reads })
+    }
 }
 
 impl PerRecord for Where {

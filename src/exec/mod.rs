@@ -236,11 +236,31 @@ fn run_plan(plan: &Plan, ctx: &ExecCtx, top: bool) -> Result<Vec<Record>, Diag> 
             out.extend(push_through(&mut ops, 0, rows, ctx)?);
         }
     }
-    // Flush blocking operators in order: each one's output goes through the rest.
+    out.extend(finish_all(&mut ops, &plan.steps, ctx)?);
+    Ok(out)
+}
+
+/// Flush the blocking operators in order: each one's output goes through the rest. An
+/// operator followed by a filter ([`crate::plan::Step::filter`]) may apply it as it finishes
+/// ([`Operator::finish_filtered`]); its output then goes on after the filter.
+fn finish_all(
+    ops: &mut [Box<dyn Operator + '_>],
+    steps: &[Box<dyn crate::plan::Step>],
+    ctx: &ExecCtx,
+) -> Result<Vec<Record>, Diag> {
+    let mut out = Vec::new();
     for i in 0..ops.len() {
+        let filter = steps.get(i + 1).and_then(|s| s.filter());
         let Some(op) = ops.get_mut(i) else { break };
-        let rows = op.finish(ctx)?;
-        out.extend(push_through(&mut ops, i + 1, rows, ctx)?);
+        let filtered = match &filter {
+            Some(f) => op.finish_filtered(ctx, f)?,
+            None => None,
+        };
+        let (rows, next) = match filtered {
+            Some(rows) => (rows, i + 2),
+            None => (op.finish(ctx)?, i + 1),
+        };
+        out.extend(push_through(ops, next, rows, ctx)?);
     }
     Ok(out)
 }
@@ -355,6 +375,8 @@ impl LanePred<'_> {
 /// A scan plan's running operators.
 struct Lane<'a> {
     ops: Vec<Box<dyn Operator + 'a>>,
+    /// The plan's steps, one per operator.
+    steps: &'a [Box<dyn crate::plan::Step>],
     out: Vec<Record>,
     batch: Vec<Record>,
     error: Option<Diag>,
@@ -419,6 +441,7 @@ fn run_group<'a>(
             Ok((
                 Lane {
                     ops,
+                    steps: &plan.steps,
                     out: Vec::new(),
                     batch: Vec::new(),
                     error: None,
@@ -561,12 +584,8 @@ fn run_group<'a>(
             if let Some(e) = lane.error {
                 return Err(e);
             }
-            for i in 0..lane.ops.len() {
-                let Some(op) = lane.ops.get_mut(i) else { break };
-                let rows = op.finish(ctx)?;
-                lane.out
-                    .extend(push_through(&mut lane.ops, i + 1, rows, ctx)?);
-            }
+            let rows = finish_all(&mut lane.ops, lane.steps, ctx)?;
+            lane.out.extend(rows);
             Ok(lane.out)
         })
         .collect()

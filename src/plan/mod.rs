@@ -103,6 +103,13 @@ pub trait Step: std::fmt::Debug + Send + Sync {
     fn per_record(&self) -> Option<&dyn PerRecord> {
         None
     }
+    /// This step as a filter: a per-record step that only keeps or drops records (`where`,
+    /// `search`), and the fields it reads (a blocking step before it may then ask it about
+    /// each result before making the whole result, see [`Operator::finish_filtered`]);
+    /// `None` (the default) for any other step, or one that cannot name what it reads.
+    fn filter(&self) -> Option<Filter<'_>> {
+        None
+    }
     /// Create the runtime state. Default: a per-record step's operator, which applies it to
     /// each record of a batch ([`PerRecordOp`]); every other step says how it starts.
     fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
@@ -140,6 +147,15 @@ impl Operator for PerRecordOp<'_> {
     }
 }
 
+/// A step that only keeps or drops records ([`Step::filter`]): the step, and every field it
+/// can read.
+pub struct Filter<'a> {
+    /// The step.
+    pub step: &'a dyn PerRecord,
+    /// The fields it reads (by name as written).
+    pub reads: Vec<String>,
+}
+
 /// The runtime state of a step: records are pushed through in batches.
 pub trait Operator {
     /// Process a batch; return what goes on to the next step.
@@ -147,6 +163,18 @@ pub trait Operator {
     /// No more input: return what is left (blocking operators emit everything here).
     fn finish(&mut self, _ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
         Ok(Vec::new())
+    }
+    /// [`Operator::finish`] followed by `filter`, the next step: the records `filter` keeps,
+    /// in the order `finish` gives them. `None` (the default): this operator does not do it,
+    /// and [`Operator::finish`] is called instead. A blocking step that builds its results at
+    /// the end (`stats`) asks the filter about each with only the fields it reads, and builds
+    /// only those it keeps.
+    fn finish_filtered(
+        &mut self,
+        _ctx: &ExecCtx,
+        _filter: &Filter<'_>,
+    ) -> Result<Option<Vec<Record>>, Diag> {
+        Ok(None)
     }
 }
 
