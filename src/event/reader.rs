@@ -348,8 +348,26 @@ fn open_file(p: &Path) -> Result<Box<dyn Read + Send>, Diag> {
 /// copy (a core's L2 holds 1 MiB on the benchmark machine); not smaller, as every block costs
 /// a hand-over between the threads: 1 MiB was faster than 4 on every workload, 2 MiB faster
 /// than 1 on two threads over 1 GB (the PST rule 169.5 -> 156.0 ms, ten rules 323.5 -> 303.5
-/// ms), 512 KiB slower again (docs/performance.md, thirteenth sitting).
+/// ms), 512 KiB slower again (docs/performance.md, thirteenth sitting). On one thread see
+/// [`ONE_THREAD_BLOCK`].
 const BLOCK: usize = 2 << 20;
+/// Bytes read at a time when the pool has one thread. No hand-over between threads to pay
+/// for, and a block is searched and parsed right after the kernel's copy of it, so a smaller
+/// block is more often still in the core's L2 cache when it is read again. Over 1 GB on one
+/// thread (alternated runs, CPU medians): the join 1,261 -> 1,173 ms (6 of 8 rounds) and
+/// 1,070 -> 965 ms (3 of 4), `stats count by Operation` 713 -> 684 ms (4 of 6); the PST rule
+/// showed no difference over 16 rounds (docs/performance.md, sixteenth sitting). The first
+/// block is still at least [`SAMPLE`] bytes.
+const ONE_THREAD_BLOCK: usize = 512 << 10;
+
+/// Bytes read at a time on the current pool (see [`BLOCK`], [`ONE_THREAD_BLOCK`]).
+fn block_bytes() -> usize {
+    if rayon::current_num_threads() < 2 {
+        ONE_THREAD_BLOCK
+    } else {
+        BLOCK
+    }
+}
 /// Lines parsed in parallel at a time.
 const CHUNK: usize = 2048;
 /// Bytes at the start of an input on which the prefilter's searched clauses are chosen
@@ -734,7 +752,8 @@ impl<T: Send> FileCtx<'_, T> {
         let mut line_no = 0usize;
         let mut overlong = false;
         // The other of the two blocks: one is processed while the next is read into this one.
-        let mut spare: Vec<u8> = Vec::with_capacity(BLOCK);
+        let block = block_bytes();
+        let mut spare: Vec<u8> = Vec::with_capacity(block);
         loop {
             // The end of a line too long, begun in an earlier block, is rejected first.
             let mut start = pos;
@@ -764,9 +783,9 @@ impl<T: Send> FileCtx<'_, T> {
             }
             pos = 0;
             let before = rest.len();
-            // Blocks stay BLOCK bytes long, the carried line included (no buffer growth), unless
+            // Blocks stay `block` bytes long, the carried line included (no buffer growth), unless
             // that line is more than half of it.
-            let want = BLOCK.saturating_sub(before).max(BLOCK / 2);
+            let want = block.saturating_sub(before).max(block / 2);
             let origin = self.parse.origin.clone();
             let mut filled = Ok(true);
             rayon::in_place_scope(|scope| {
@@ -962,7 +981,15 @@ impl<T: Send> FileCtx<'_, T> {
     /// Read the first block of the input into `buf` (its old contents are replaced); a read
     /// error ends the input and is reported once what was read before it has been processed.
     fn first_block(&mut self, reader: &mut dyn Read, buf: &mut Vec<u8>) -> bool {
-        let filled = fill(reader, buf, &[], BLOCK, &self.parse.origin);
+        // At least the sample the prefilter's clauses are chosen on, whatever the block size
+        // (the same choice on one thread as on several).
+        let filled = fill(
+            reader,
+            buf,
+            &[],
+            block_bytes().max(SAMPLE),
+            &self.parse.origin,
+        );
         self.filled(filled, buf.len())
     }
 
