@@ -103,10 +103,11 @@ pub trait Step: std::fmt::Debug + Send + Sync {
     fn per_record(&self) -> Option<&dyn PerRecord> {
         None
     }
-    /// This step as a filter: a per-record step that only keeps or drops records (`where`,
-    /// `search`), and the fields it reads (a blocking step before it may then ask it about
-    /// each result before making the whole result, see [`Operator::finish_filtered`]);
-    /// `None` (the default) for any other step, or one that cannot name what it reads.
+    /// This step as a filter: a per-record step that only keeps or drops records, and every
+    /// field it reads (a blocking step before it may then ask it about each result before
+    /// making the whole result, see [`Operator::finish_filtered`]); `None` (the default) for
+    /// any other step, or one that cannot name what it reads. `where` is one; `search` is
+    /// not, as a bare term matches any field of a row.
     fn filter(&self) -> Option<Filter<'_>> {
         None
     }
