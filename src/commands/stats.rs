@@ -750,8 +750,30 @@ pub(super) fn lower(l: &Lower) -> Result<Box<dyn Step>, Diag> {
             .at(*span));
         }
     }
+    let aggs = lower_aggs(l, &s.aggs, true)?;
+    // Splunk rejects an aggregation whose output is named like a BY field ("Error in 'stats'
+    // command: The output field 'count' cannot have the same name as a group-by field", for
+    // `stats count by count`); a wildcard output (`values(*) as * by g`) is allowed, and the BY
+    // field keeps its value.
+    for (spec, agg) in aggs.iter().zip(&s.aggs) {
+        if !matches!(spec.input, Input::Wild(_)) && s.by.iter().any(|(n, _)| *n == spec.out) {
+            return Err(l
+                .error(
+                    agg.span,
+                    "tripline::stats::output_is_by_field",
+                    format!(
+                        "the output field `{}` cannot have the same name as a BY field",
+                        spec.out
+                    ),
+                )
+                .help(format!(
+                    "name the aggregation with `as`, for example `{} as n`",
+                    spec.text
+                )));
+        }
+    }
     Ok(Box::new(Stats {
-        aggs: lower_aggs(l, &s.aggs, true)?,
+        aggs,
         by: s.by.iter().map(|(n, _)| FieldRef::new(n)).collect(),
     }))
 }
@@ -1122,8 +1144,8 @@ impl StatsOp<'_> {
     }
 
     /// The fields of a group's row named in `names` (a BY field or an aggregation's output),
-    /// with the values [`StatsOp::row`] gives them (inserted in the same order, so that of
-    /// two fields of one name the same one wins); not for wildcard aggregations.
+    /// with the values [`StatsOp::row`] gives them (inserted in the same order, so that of two
+    /// aggregations of one output name the same one wins); not for wildcard aggregations.
     fn fields_of(&self, g: &Group, names: &[String]) -> crate::record::FieldMap {
         let mut row = crate::record::FieldMap::default();
         for (f, v) in self.spec.by.iter().zip(&g.key) {
