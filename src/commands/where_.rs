@@ -39,8 +39,9 @@ impl Step for Where {
         Some(self)
     }
     fn filter(&self) -> Option<crate::plan::Filter<'_>> {
-        let mut reads = Vec::new();
-        self.expr.fields(&mut reads);
+        let crate::plan::Reads::Fields(reads) = self.reads() else {
+            return None;
+        };
         Some(crate::plan::Filter { step: self, reads })
     }
 }
