@@ -868,6 +868,7 @@ mod tests {
             [1, 1, 1 << 4 | 1 << 5, 0, 1 << 3, 0, 1 << 6]
         );
     }
+
     /// The literals a set searches the raw text for (few literals only).
     fn searched(set: &LiteralSet) -> Vec<String> {
         let few = set.few.as_deref().unwrap_or_default();
