@@ -368,7 +368,8 @@ fn block_bytes() -> usize {
         BLOCK
     }
 }
-/// Lines parsed in parallel at a time.
+
+/// Lines searched and parsed at a time on one thread (more threads take a block at a time).
 const CHUNK: usize = 2048;
 /// Bytes at the start of an input on which the prefilter's searched clauses are chosen
 /// (about 900 events of the benchmark's management data).
@@ -643,11 +644,10 @@ struct FileCtx<'a, T> {
     max_line: usize,
     /// A read error met while filling the buffer, reported after the data before it.
     pending: Option<String>,
-    /// The outcomes of a block's last chunk and its number of lines, not accounted yet: they
-    /// go through the pipelines while the next block's first chunk is parsed on the pool
-    /// (without this, the other threads would have nothing to do at every block boundary).
-    /// Everything that accounts a line settles them first ([`FileCtx::flush`]), so lines are
-    /// still accounted in order.
+    /// The outcomes of a block parsed on the pool, not accounted yet: they go through the
+    /// pipelines while the next block is parsed ([`FileCtx::read_pipelined`]). Everything
+    /// that accounts a line settles them first ([`FileCtx::flush`]), so lines are still
+    /// accounted in order.
     carry: Option<Done<T>>,
     stats: &'a mut ReadStats,
     sink: &'a mut dyn FnMut(T) -> Result<(), Diag>,
@@ -681,7 +681,7 @@ impl<T: Send> FileCtx<'_, T> {
             return match (eof, self.pending.take()) {
                 (true, Some(msg)) => self.broken(1, &msg),
                 (true, None) => Ok(()),
-                _ => self.read_ndjson(reader, buf, start),
+                _ => self.read_ndjson(reader, buf, start, eof),
             };
         };
         let first = first + start;
@@ -698,7 +698,7 @@ impl<T: Send> FileCtx<'_, T> {
                     .ok()
                     .is_some_and(|l| serde_json::from_str::<&RawValue>(l.trim_end()).is_ok()));
         if ndjson {
-            return self.read_ndjson(reader, buf, start);
+            return self.read_ndjson(reader, buf, start, eof);
         }
         // A JSON array, or objects spread over lines: these are read whole.
         let before = buf.len();
@@ -732,92 +732,156 @@ impl<T: Send> FileCtx<'_, T> {
         done
     }
 
-    /// NDJSON, streamed block by block; complete lines are parsed in parallel chunks.
+    /// NDJSON, streamed block by block; complete lines are parsed in parallel chunks. `buf`
+    /// holds the input's first block (its lines from `pos`), and `eof` says whether it is the
+    /// last one.
     fn read_ndjson(
         &mut self,
         reader: Box<dyn Read + Send + '_>,
         buf: Vec<u8>,
         pos: usize,
+        eof: bool,
     ) -> Result<(), Diag> {
-        self.read_blocks(reader, buf, pos)?;
+        if rayon::current_num_threads() < 2 {
+            self.read_blocks(reader, buf, pos)?;
+        } else {
+            self.read_pipelined(reader, buf, pos, eof)?;
+        }
         self.flush()
     }
 
+    /// One thread: each block is read, then its lines are searched, parsed and accounted
+    /// chunk by chunk (the next read goes after them, so a block is searched right after the
+    /// kernel's copy brought it into the cache).
     fn read_blocks(
         &mut self,
         mut reader: Box<dyn Read + Send + '_>,
         mut buf: Vec<u8>,
         mut pos: usize,
     ) -> Result<(), Diag> {
-        let mut line_no = 0usize;
-        let mut overlong = false;
-        // The other of the two blocks: one is processed while the next is read into this one.
+        let mut cutter = Cutter::new(self.max_line);
         let block = block_bytes();
-        let mut spare: Vec<u8> = Vec::with_capacity(block);
+        let mut next: Vec<u8> = Vec::with_capacity(block);
         loop {
-            // The end of a line too long, begun in an earlier block, is rejected first.
-            let mut start = pos;
-            if overlong && let Some(i) = memchr::memchr(b'\n', buf.get(pos..).unwrap_or_default()) {
-                overlong = false;
-                line_no += 1;
-                self.stats.read += 1;
-                self.reject(line_no, &overlong_message(self.max_line))?;
-                start = pos + i + 1;
+            let (cut, rest) = cutter.cut(&buf, pos);
+            if let Some(line) = cut.head {
+                self.account(Outcome::Malformed(line, overlong_message(self.max_line)))?;
             }
-            // The complete lines: buf[start..end]. They are split into chunks by the jobs that
-            // parse them (see `process_block`).
-            let end = if overlong {
-                start
-            } else {
-                memchr::memrchr(b'\n', buf.get(start..).unwrap_or_default())
-                    .map_or(start, |i| start + i + 1)
-            };
-            // The incomplete last line starts the next block, which is read while this one's
-            // lines are processed (on another thread when there is one: reading is a copy
-            // the kernel makes, and the parsing and searching need not wait for it).
-            let mut next = std::mem::take(&mut spare);
-            let mut rest = buf.get(end..).unwrap_or_default();
-            if rest.len() > self.max_line {
-                overlong = true;
-                rest = &[];
-            }
+            self.process_block(&buf, cut.start, cut.end, &mut cutter.line_no)?;
             pos = 0;
             let before = rest.len();
-            // Blocks stay `block` bytes long, the carried line included (no buffer growth), unless
-            // that line is more than half of it.
-            let want = block.saturating_sub(before).max(block / 2);
-            let origin = self.parse.origin.clone();
-            let mut filled = Ok(true);
-            rayon::in_place_scope(|scope| {
-                let (reader, next, filled) = (&mut reader, &mut next, &mut filled);
-                scope.spawn(move |_| *filled = fill(&mut **reader, next, rest, want, &origin));
-                self.process_block(&buf, start, end, &mut line_no)
-            })?;
-            spare = std::mem::replace(&mut buf, next);
+            let filled = fill(
+                &mut *reader,
+                &mut next,
+                rest,
+                refill(block, before),
+                &self.parse.origin,
+            );
+            std::mem::swap(&mut buf, &mut next);
             let eof = self.filled(filled, buf.len().saturating_sub(before));
             if eof && buf.len() == before {
-                if overlong {
-                    line_no += 1;
-                    self.stats.read += 1;
-                    return self.reject(line_no, &overlong_message(self.max_line));
-                }
-                if let Some(msg) = self.pending.take() {
-                    // What came after the last complete line is lost with the rest.
-                    return self.broken(line_no + 1, &msg);
-                }
-                if !buf.is_empty() {
-                    line_no += 1;
-                    let last = [(line_no, 0, buf.len())];
-                    self.process(&buf, &last)?;
-                }
-                return Ok(());
+                return self.finish(&buf, 0, &mut cutter);
             }
         }
     }
 
+    /// Two threads or more: a pipeline over blocks. While one block's candidate lines are
+    /// parsed in a job of the pool (split among the threads when there are enough of them),
+    /// this thread accounts the previous block's outcomes and then splits the next block into
+    /// lines and searches it for the prefilters' literals, and the block after it is read in
+    /// another job. So a block is searched on one thread while another is parsed on the
+    /// other (no thread waits for a block's search before parsing starts), and the outcomes
+    /// are still accounted block by block, in line order. Three buffers take turns: the block
+    /// being parsed, the one being searched, the one being read.
+    fn read_pipelined(
+        &mut self,
+        mut reader: Box<dyn Read + Send + '_>,
+        first: Vec<u8>,
+        pos: usize,
+        mut eof: bool,
+    ) -> Result<(), Diag> {
+        let max = self.max_line;
+        let block = block_bytes();
+        let parse = self.parse.clone();
+        let mut cutter = Cutter::new(max);
+        // The block to parse (already searched), the block to search (already read) from
+        // `pos`, and the buffer the next read goes to.
+        let mut parsing: Option<(Vec<u8>, Selected)> = None;
+        let (mut searching, mut pos) = (first, pos);
+        let mut spare: Vec<u8> = Vec::with_capacity(block);
+        loop {
+            let (cut, rest) = cutter.cut(&searching, pos);
+            let before = rest.len();
+            let want = refill(block, before);
+            let mut next = std::mem::take(&mut spare);
+            let (mut filled, mut parsed, mut selected) = (None, None, None);
+            let origin = parse.origin.clone();
+            let line_no = &mut cutter.line_no;
+            rayon::in_place_scope(|scope| {
+                if !eof {
+                    let (reader, next, filled) = (&mut reader, &mut next, &mut filled);
+                    scope.spawn(move |_| {
+                        *filled = Some(fill(&mut **reader, next, rest, want, &origin));
+                    });
+                }
+                if let Some((buf, sel)) = &parsing {
+                    let (parse, parsed) = (&parse, &mut parsed);
+                    scope.spawn(move |_| *parsed = Some(sel.parse(parse, buf, max)));
+                }
+                self.flush()?;
+                selected = Some(Selected::search(
+                    &parse,
+                    &searching,
+                    cut.head,
+                    cut.start..cut.end,
+                    line_no,
+                    max,
+                ));
+                Ok::<(), Diag>(())
+            })?;
+            self.carry = parsed;
+            let tail = cut.end;
+            let selected = selected.unwrap_or_default();
+            if let Some((buf, _)) = parsing.take() {
+                spare = buf;
+            }
+            let Some(filled) = filled else {
+                // `searching` was the last block: its lines are parsed, and what follows the
+                // last newline is the last line.
+                let done = selected.parse(&parse, &searching, max);
+                self.flush()?;
+                self.settle(done)?;
+                return self.finish(&searching, tail, &mut cutter);
+            };
+            parsing = Some((std::mem::replace(&mut searching, next), selected));
+            pos = 0;
+            eof = self.filled(filled, searching.len().saturating_sub(before));
+        }
+    }
+
+    /// The end of an NDJSON input, once every complete line is accounted: `buf[from..]` is
+    /// what followed the last newline (nothing when it was a line too long).
+    fn finish(&mut self, buf: &[u8], from: usize, cutter: &mut Cutter) -> Result<(), Diag> {
+        if cutter.overlong {
+            cutter.line_no += 1;
+            self.stats.read += 1;
+            return self.reject(cutter.line_no, &overlong_message(self.max_line));
+        }
+        if let Some(msg) = self.pending.take() {
+            // What came after the last complete line is lost with the rest.
+            return self.broken(cutter.line_no + 1, &msg);
+        }
+        if buf.len() > from {
+            cutter.line_no += 1;
+            let last = [(cutter.line_no, from, buf.len())];
+            self.process(buf, &last)?;
+        }
+        Ok(())
+    }
+
     fn process(&mut self, buf: &[u8], lines: &[Line]) -> Result<(), Diag> {
         self.flush()?;
-        let done = outcomes(&self.parse, buf, lines);
+        let done = outcomes(&self.parse, buf, lines, self.max_line);
         self.settle(done)
     }
 
@@ -830,14 +894,8 @@ impl<T: Send> FileCtx<'_, T> {
     }
 
     /// The complete lines of a block, `buf[from..end]`, numbered after `*line_no` (which
-    /// ends at the last one's number). They go in chunks of [`CHUNK`] lines (or up to a line
-    /// too long, see [`chunk`]): while a chunk's outcomes are accounted and handed to the
-    /// pipelines on this thread, the next chunk is split off, searched for the prefilters'
-    /// literals and its candidate lines parsed in a job of the pool (the parsing itself split
-    /// among the threads when there are enough of them to be worth a thread wake-up). The
-    /// first chunk is parsed while the previous block's last one is accounted, and this
-    /// block's last one is left in [`FileCtx::carry`]. Chunks are still accounted in order, so
-    /// the results do not depend on the timing.
+    /// ends at the last one's number), on one thread: in chunks of [`CHUNK`] lines (or up to
+    /// a line too long, see [`chunk`]), each searched, parsed and accounted before the next.
     fn process_block(
         &mut self,
         buf: &[u8],
@@ -845,50 +903,11 @@ impl<T: Send> FileCtx<'_, T> {
         end: usize,
         line_no: &mut usize,
     ) -> Result<(), Diag> {
-        let max = self.max_line;
-        if from >= end {
-            return Ok(());
-        }
-        if rayon::current_num_threads() < 2 {
-            let mut at = from;
-            while at < end {
-                self.flush()?;
-                let c = chunk(&self.parse, buf, at, end, *line_no, max);
-                (at, *line_no) = (c.next, c.last);
-                self.settle(c.done)?;
-            }
-            return Ok(());
-        }
-        let parse = self.parse.clone();
-        // The first chunk is parsed on the pool while the previous block's last chunk goes
-        // through the pipelines here.
-        let carried = self.carry.take();
-        let mut ready = None;
-        let first = *line_no;
-        rayon::in_place_scope(|scope| {
-            let (parse, ready) = (&parse, &mut ready);
-            scope.spawn(move |_| *ready = Some(chunk(parse, buf, from, end, first, max)));
-            match carried {
-                Some(done) => self.settle(done),
-                None => Ok(()),
-            }
-        })?;
-        while let Some(current) = ready.take() {
-            *line_no = current.last;
-            if current.next >= end {
-                // The last chunk waits for the next block's first (see `carry`).
-                self.carry = Some(current.done);
-                break;
-            }
-            // The next chunk is split off, searched and parsed in a job of its own: another
-            // thread takes it while this one settles the current chunk, or this one runs it
-            // when it is done first (a spawned job goes to this thread's own queue).
-            let (at, n) = (current.next, current.last);
-            rayon::in_place_scope(|scope| {
-                let (parse, ready) = (&parse, &mut ready);
-                scope.spawn(move |_| *ready = Some(chunk(parse, buf, at, end, n, max)));
-                self.settle(current.done)
-            })?;
+        let mut at = from;
+        while at < end {
+            let c = chunk(&self.parse, buf, at, end, *line_no, self.max_line);
+            (at, *line_no) = (c.next, c.last);
+            self.settle(c.done)?;
         }
         Ok(())
     }
@@ -1037,9 +1056,9 @@ impl<T: Send> FileCtx<'_, T> {
 
 /// What becomes of each line of a chunk: the prefilter runs over the whole chunk first; only its
 /// candidate lines are parsed, the others are skipped (or blank) without work of their own.
-fn outcomes<T: Send>(parse: &Parse<'_, T>, buf: &[u8], lines: &[Line]) -> Done<T> {
+fn outcomes<T: Send>(parse: &Parse<'_, T>, buf: &[u8], lines: &[Line], max: usize) -> Done<T> {
     let candidate = select(parse, buf, lines);
-    parse_selected(parse, buf, lines, &candidate)
+    parse_selected(parse, buf, lines, &candidate, max)
 }
 
 /// Which lines of a chunk the prefilter lets through: per line, the mask of the prefilters it
@@ -1072,6 +1091,7 @@ fn parse_selected<T: Send>(
     buf: &[u8],
     lines: &[Line],
     candidate: &[u64],
+    max: usize,
 ) -> Done<T> {
     use rayon::prelude::*;
     let parts = rayon::current_num_threads();
@@ -1083,6 +1103,9 @@ fn parse_selected<T: Send>(
         .collect();
     // `select` has asked the prefilters already.
     let parse_one = |&((n, s, e), passed): &(Line, u64)| {
+        if e - s > max {
+            return Outcome::Malformed(n, overlong_message(max));
+        }
         parse.selected(trim_line(buf.get(s..e).unwrap_or_default()), n, passed)
     };
     // A few lines are parsed here: handing them to the pool costs a thread wake-up each way,
@@ -1109,6 +1132,126 @@ fn parse_selected<T: Send>(
         parsed,
         skipped,
         lines: lines.len(),
+    }
+}
+
+/// How many bytes to read for the next block, when it starts with `carried` bytes of the
+/// previous one: blocks stay `block` bytes long, the carried line included (no buffer growth),
+/// unless that line is more than half of it.
+fn refill(block: usize, carried: usize) -> usize {
+    block.saturating_sub(carried).max(block / 2)
+}
+
+/// Where the complete lines of each block of an NDJSON input are: their numbering across
+/// blocks, and whether a line too long is being skipped.
+struct Cutter {
+    /// The number of the last line found.
+    line_no: usize,
+    /// The last line of the previous block was longer than `max`: it is skipped up to its end.
+    overlong: bool,
+    max: usize,
+}
+
+/// A block, cut by [`Cutter::cut`].
+struct Cut {
+    /// The end of a line too long begun in an earlier block opens this one: its number.
+    head: Option<usize>,
+    /// The complete lines (numbered when they are split off).
+    start: usize,
+    end: usize,
+}
+
+impl Cutter {
+    fn new(max: usize) -> Cutter {
+        Cutter {
+            line_no: 0,
+            overlong: false,
+            max,
+        }
+    }
+
+    /// Cut `buf[pos..]`: the end of a line too long begun before (numbered here), then the
+    /// complete lines, then the rest, returned: what the next block starts with (nothing when
+    /// that line is already too long).
+    fn cut<'b>(&mut self, buf: &'b [u8], pos: usize) -> (Cut, &'b [u8]) {
+        let mut start = pos;
+        let mut head = None;
+        if self.overlong
+            && let Some(i) = memchr::memchr(b'\n', buf.get(pos..).unwrap_or_default())
+        {
+            self.overlong = false;
+            self.line_no += 1;
+            head = Some(self.line_no);
+            start = pos + i + 1;
+        }
+        let end = if self.overlong {
+            start
+        } else {
+            memchr::memrchr(b'\n', buf.get(start..).unwrap_or_default())
+                .map_or(start, |i| start + i + 1)
+        };
+        let mut rest = buf.get(end..).unwrap_or_default();
+        if rest.len() > self.max {
+            self.overlong = true;
+            rest = &[];
+        }
+        (Cut { head, start, end }, rest)
+    }
+}
+
+/// A block's complete lines, split off and searched for the prefilters' literals: what is
+/// left is to parse the candidates ([`Selected::parse`]).
+#[derive(Default)]
+struct Selected {
+    /// The number of the line too long whose end opened the block.
+    head: Option<usize>,
+    lines: Vec<Line>,
+    /// Per line, the mask of the prefilters it met (see [`select`]); a line too long has a
+    /// mask, so that it is rejected in its place.
+    candidate: Vec<u64>,
+}
+
+impl Selected {
+    /// Split the complete lines `buf[range]` off (numbered after `*line_no`, which ends at
+    /// the last one's number) and search them.
+    fn search<T>(
+        parse: &Parse<'_, T>,
+        buf: &[u8],
+        head: Option<usize>,
+        range: std::ops::Range<usize>,
+        line_no: &mut usize,
+        max: usize,
+    ) -> Selected {
+        let mut lines: Vec<Line> = Vec::new();
+        let mut cursor = range.start;
+        while let Some(i) = memchr::memchr(b'\n', buf.get(cursor..range.end).unwrap_or_default()) {
+            let e = cursor + i;
+            *line_no += 1;
+            lines.push((*line_no, cursor, e));
+            cursor = e + 1;
+        }
+        let mut candidate = select(parse, buf, &lines);
+        for (&(_, s, e), c) in lines.iter().zip(candidate.iter_mut()) {
+            if e - s > max {
+                *c = crate::plan::prefilter::ALL;
+            }
+        }
+        Selected {
+            head,
+            lines,
+            candidate,
+        }
+    }
+
+    /// Parse the candidate lines of the block in `buf`.
+    fn parse<T: Send>(&self, parse: &Parse<'_, T>, buf: &[u8], max: usize) -> Done<T> {
+        let mut done = parse_selected(parse, buf, &self.lines, &self.candidate, max);
+        if let Some(line) = self.head {
+            done.parsed
+                .insert(0, Outcome::Malformed(line, overlong_message(max)));
+            done.lines += 1;
+        }
+        done
     }
 }
 
@@ -1147,7 +1290,7 @@ fn chunk<T: Send>(
         }
         lines.push((n, start, e));
     }
-    let mut done = outcomes(parse, buf, &lines);
+    let mut done = outcomes(parse, buf, &lines, max);
     if let Some(line) = overlong {
         done.parsed
             .push(Outcome::Malformed(line, overlong_message(max)));
@@ -1556,6 +1699,116 @@ mod tests {
         }
     }
 
+    /// Lines longer than `--max-line-bytes` among four blocks of others — some of them
+    /// across a block's end (one begun before is carried whole while it is short enough, then
+    /// found too long as a complete line; otherwise skipped up to its end), one longer than a
+    /// whole block, and the input's last line, without a newline — are each rejected once, in
+    /// their place among the other problems, and the lines after them keep their numbers: on
+    /// one thread (blocks searched and parsed in turn) and on two and three (the pipeline).
+    #[test]
+    fn lines_too_long_are_rejected_in_place_across_blocks() {
+        const MAX: usize = 100_000;
+        for last in ["good", "too long", "malformed"] {
+            let mut text = String::new();
+            let (mut good, mut bad, mut read) = (Vec::new(), Vec::new(), 0u64);
+            let mut n = 0usize;
+            while text.len() < 4 * BLOCK {
+                n += 1;
+                if n.is_multiple_of(300) {
+                    // 100,001 to 250,000 bytes, about one in every block's reach
+                    let len = MAX + 1 + (n * 7919) % 150_000;
+                    text.push_str(&format!("{{\"i\":{n},\"pad\":\"{}\"}}\n", "z".repeat(len)));
+                    bad.push(n);
+                    read += 1;
+                } else if n == 1000 {
+                    text.push_str(&"x".repeat(BLOCK + BLOCK / 2));
+                    text.push('\n');
+                    bad.push(n);
+                    read += 1;
+                } else if n.is_multiple_of(333) {
+                    text.push_str(" \r\n");
+                } else {
+                    let pad = "y".repeat((n * 104_729) % 6000);
+                    text.push_str(&format!("{{\"i\":{n},\"pad\":\"{pad}\"}}\n"));
+                    good.push(n);
+                    read += 1;
+                }
+            }
+            n += 1;
+            read += 1;
+            match last {
+                "good" => {
+                    text.push_str(&format!("{{\"i\":{n}}}"));
+                    good.push(n);
+                }
+                "too long" => {
+                    text.push_str(&format!("{{\"i\":{n},\"pad\":\"{}\"}}", "z".repeat(MAX)));
+                    bad.push(n);
+                }
+                _ => {
+                    text.push_str("{\"i\":");
+                    bad.push(n);
+                }
+            }
+            assert!(bad.len() <= MAX_REPORTED, "every problem is listed");
+            for threads in [1, 2, 3] {
+                let pool = pool_of(threads);
+                let (evs, stats) = pool.install(|| read_with(&text, false, Some(MAX)));
+                let stats = stats.unwrap();
+                let context = format!("{threads} threads, last line {last}");
+                assert_eq!(stats.read, read, "{context}");
+                assert_eq!(stats.malformed, bad.len() as u64, "{context}");
+                let lines: Vec<usize> = evs.iter().map(|e| e.line).collect();
+                assert!(lines == good, "{context}: events differ");
+                assert_eq!(problem_lines(&stats), bad, "{context}");
+                let too_long = stats
+                    .problems
+                    .iter()
+                    .filter(|p| p.contains("line longer than 100000 bytes"))
+                    .count();
+                let too_long_wanted = bad.len() - usize::from(last == "malformed");
+                assert_eq!(too_long, too_long_wanted, "{context}");
+                // With a prefilter no line meets, every other line is skipped unparsed (the
+                // malformed last line too), and the lines too long are still rejected.
+                let cfg = ReadConfig {
+                    max_line: Some(MAX),
+                    ..ReadConfig::default()
+                };
+                let (_dir, ds) = dataset(&text, cfg);
+                let prefilter =
+                    Prefilter::from_pred(&crate::plan::search::tests::pred("Operation=Send"));
+                let mut parsed = 0;
+                let stats = pool
+                    .install(|| {
+                        let pass = Pass {
+                            prefilters: &[&prefilter],
+                            fields: None,
+                            tested: None,
+                            wants: &|_| true,
+                            keep: &|_, _| 1,
+                        };
+                        ds.scan_many(&pass, &|e, _| e, &mut |_| {
+                            parsed += 1;
+                            Ok(())
+                        })
+                    })
+                    .unwrap();
+                let rejected: Vec<usize> = bad
+                    .iter()
+                    .copied()
+                    .filter(|&b| last != "malformed" || b != n)
+                    .collect();
+                assert_eq!(problem_lines(&stats), rejected, "{context}, prefiltered");
+                assert_eq!(parsed, 0, "{context}, prefiltered");
+                assert_eq!(
+                    (stats.read, stats.skipped),
+                    (read, read - rejected.len() as u64),
+                    "{context}, prefiltered"
+                );
+            }
+        }
+    }
+
     /// Events carry their own input's metadata and origin, read on one thread or several
     /// (whose copies of them are per input): two files with different sourcetypes, read
     /// twice in a row (each pass shares new metadata).
@@ -1606,9 +1859,9 @@ mod tests {
             .expect("a test thread pool")
     }
 
-    /// Many chunks, read on a pool of three threads (the next chunk is parsed while the current
-    /// one is accounted): events come in line order, every malformed line is counted, and the
-    /// problems are reported in line order, an overlong line among them.
+    /// Many short lines, read as chunks on one thread and as one block on a pool of three
+    /// threads: events come in line order, every malformed line is counted, and the problems
+    /// are reported in line order, an overlong line among them.
     #[test]
     fn many_chunks_on_many_threads_keep_line_order() {
         let n = 3 * CHUNK + 123;
@@ -1625,27 +1878,29 @@ mod tests {
                 text.push_str(&format!("{{\"i\":{i}}}\n"));
             }
         }
-        let pool = pool_of(3);
-        let (evs, stats) = pool.install(|| read_with(&text, false, Some(200)));
-        let stats = stats.unwrap();
         bad.sort_unstable();
-        assert_eq!(stats.read, n as u64);
-        assert_eq!(stats.malformed, bad.len() as u64);
-        assert_eq!(stats.parsed, (n - bad.len()) as u64);
-        let lines: Vec<usize> = evs.iter().map(|e| e.line).collect();
-        let want: Vec<usize> = (1..=n).filter(|i| !bad.contains(i)).collect();
-        assert_eq!(lines, want);
-        let reported = problem_lines(&stats);
-        assert_eq!(
-            reported,
-            bad.iter().copied().take(reported.len()).collect::<Vec<_>>()
-        );
-        assert!(
-            stats
-                .problems
-                .iter()
-                .any(|p| p.contains("line longer than 200 bytes"))
-        );
+        for threads in [1, 3] {
+            let pool = pool_of(threads);
+            let (evs, stats) = pool.install(|| read_with(&text, false, Some(200)));
+            let stats = stats.unwrap();
+            assert_eq!(stats.read, n as u64);
+            assert_eq!(stats.malformed, bad.len() as u64);
+            assert_eq!(stats.parsed, (n - bad.len()) as u64);
+            let lines: Vec<usize> = evs.iter().map(|e| e.line).collect();
+            let want: Vec<usize> = (1..=n).filter(|i| !bad.contains(i)).collect();
+            assert_eq!(lines, want, "{threads} threads");
+            let reported = problem_lines(&stats);
+            assert_eq!(
+                reported,
+                bad.iter().copied().take(reported.len()).collect::<Vec<_>>()
+            );
+            assert!(
+                stats
+                    .problems
+                    .iter()
+                    .any(|p| p.contains("line longer than 200 bytes"))
+            );
+        }
     }
 
     /// A reader that gives its bytes a few at a time, is interrupted once, and can fail at
