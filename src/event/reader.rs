@@ -732,7 +732,8 @@ impl<T: Send> FileCtx<'_, T> {
         done
     }
 
-    /// NDJSON, streamed block by block; complete lines are parsed in parallel chunks. `buf`
+    /// NDJSON, streamed block by block: on one thread in chunks of lines
+    /// ([`FileCtx::read_blocks`]), on more as a pipeline ([`FileCtx::read_pipelined`]). `buf`
     /// holds the input's first block (its lines from `pos`), and `eof` says whether it is the
     /// last one.
     fn read_ndjson(
