@@ -376,8 +376,8 @@ const CHUNK: usize = 2048;
 const SAMPLE: usize = 1 << 20;
 /// Fewest lines the prefilter search of a chunk is split into.
 const MIN_PART: usize = 256;
-/// Fewest candidate lines of a chunk whose parsing is split among the threads (fewer are
-/// parsed by the chunk's job alone). A line of the benchmark's data takes several µs to parse,
+/// Fewest candidate lines of a block (or chunk) whose parsing is split among the threads
+/// (fewer are parsed by the parsing job alone). A line of the benchmark's data takes several µs to parse,
 /// a hand-over a few: with 64, the ten rules' ~60 candidates per 2 MiB block were parsed on
 /// the reading thread while the other waited (1 GB, two threads, wall medians of two sets of
 /// alternated runs: 294.0 -> 272.0 and 309.5 -> 277.0 ms with 16; the PST rule and the join
