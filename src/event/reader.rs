@@ -377,11 +377,11 @@ const SAMPLE: usize = 1 << 20;
 /// Fewest lines the prefilter search of a chunk is split into.
 const MIN_PART: usize = 256;
 /// Fewest candidate lines of a block (or chunk) whose parsing is split among the threads
-/// (fewer are parsed by the parsing job alone). A line of the benchmark's data takes several µs to parse,
-/// a hand-over a few: with 64, the ten rules' ~60 candidates per 2 MiB block were parsed on
-/// the reading thread while the other waited (1 GB, two threads, wall medians of two sets of
-/// alternated runs: 294.0 -> 272.0 and 309.5 -> 277.0 ms with 16; the PST rule and the join
-/// unchanged).
+/// (fewer are parsed by the parsing job alone). A line of the benchmark's data takes several
+/// µs to parse, a hand-over a few: with 64, the ten rules' ~60 candidates per 2 MiB block
+/// were parsed on the reading thread while the other waited (1 GB, two threads, wall medians
+/// of two sets of alternated runs: 294.0 -> 272.0 and 309.5 -> 277.0 ms with 16; the PST rule
+/// and the join unchanged).
 const MIN_PARALLEL_PARSE: usize = 16;
 /// Longest accepted line (`--max-line-bytes` raises it).
 pub const DEFAULT_MAX_LINE: usize = 64 << 20;
@@ -765,10 +765,7 @@ impl<T: Send> FileCtx<'_, T> {
         let mut next: Vec<u8> = Vec::with_capacity(block);
         loop {
             let (cut, rest) = cutter.cut(&buf, pos);
-            if let Some(line) = cut.head {
-                self.account(Outcome::Malformed(line, overlong_message(self.max_line)))?;
-            }
-            self.process_block(&buf, cut.start, cut.end, &mut cutter.line_no)?;
+            self.process_block(&buf, &cut, &mut cutter.line_no)?;
             pos = 0;
             let before = rest.len();
             let filled = fill(
@@ -815,10 +812,10 @@ impl<T: Send> FileCtx<'_, T> {
             let before = rest.len();
             let want = refill(block, before);
             let mut next = std::mem::take(&mut spare);
-            let (mut filled, mut parsed, mut selected) = (None, None, None);
+            let (mut filled, mut parsed) = (None, None);
             let origin = parse.origin.clone();
             let line_no = &mut cutter.line_no;
-            rayon::in_place_scope(|scope| {
+            let selected = rayon::in_place_scope(|scope| {
                 if !eof {
                     let (reader, next, filled) = (&mut reader, &mut next, &mut filled);
                     scope.spawn(move |_| {
@@ -830,19 +827,11 @@ impl<T: Send> FileCtx<'_, T> {
                     scope.spawn(move |_| *parsed = Some(sel.parse(parse, buf, max)));
                 }
                 self.flush()?;
-                selected = Some(Selected::search(
-                    &parse,
-                    &searching,
-                    cut.head,
-                    cut.start..cut.end,
-                    line_no,
-                    max,
-                ));
-                Ok::<(), Diag>(())
+                let (lines, _) = split_lines(&searching, cut.start..cut.end, line_no, usize::MAX);
+                Ok::<_, Diag>(Selected::search(&parse, &searching, cut.head, lines, max))
             })?;
             self.carry = parsed;
             let tail = cut.end;
-            let selected = selected.unwrap_or_default();
             if let Some((buf, _)) = parsing.take() {
                 spare = buf;
             }
@@ -874,15 +863,16 @@ impl<T: Send> FileCtx<'_, T> {
         }
         if buf.len() > from {
             cutter.line_no += 1;
-            let last = [(cutter.line_no, from, buf.len())];
-            self.process(buf, &last)?;
+            self.process(buf, (cutter.line_no, from, buf.len()))?;
         }
         Ok(())
     }
 
-    fn process(&mut self, buf: &[u8], lines: &[Line]) -> Result<(), Diag> {
+    /// Search, parse and account one line (the last of an input, without a newline).
+    fn process(&mut self, buf: &[u8], line: Line) -> Result<(), Diag> {
         self.flush()?;
-        let done = outcomes(&self.parse, buf, lines, self.max_line);
+        let (parse, max) = (&self.parse, self.max_line);
+        let done = Selected::search(parse, buf, None, vec![line], max).parse(parse, buf, max);
         self.settle(done)
     }
 
@@ -894,19 +884,20 @@ impl<T: Send> FileCtx<'_, T> {
         }
     }
 
-    /// The complete lines of a block, `buf[from..end]`, numbered after `*line_no` (which
-    /// ends at the last one's number), on one thread: in chunks of [`CHUNK`] lines (or up to
-    /// a line too long, see [`chunk`]), each searched, parsed and accounted before the next.
-    fn process_block(
-        &mut self,
-        buf: &[u8],
-        from: usize,
-        end: usize,
-        line_no: &mut usize,
-    ) -> Result<(), Diag> {
-        let mut at = from;
-        while at < end {
-            let c = chunk(&self.parse, buf, at, end, *line_no, self.max_line);
+    /// A block's complete lines, as `cut` found them, numbered after `*line_no` (which
+    /// ends at the last one's number), on one thread: in chunks of [`CHUNK`] lines, each
+    /// searched, parsed and accounted before the next.
+    fn process_block(&mut self, buf: &[u8], cut: &Cut, line_no: &mut usize) -> Result<(), Diag> {
+        let (mut at, mut head) = (cut.start, cut.head);
+        while at < cut.end || head.is_some() {
+            let c = chunk(
+                &self.parse,
+                buf,
+                (at, cut.end),
+                *line_no,
+                head.take(),
+                self.max_line,
+            );
             (at, *line_no) = (c.next, c.last);
             self.settle(c.done)?;
         }
@@ -1055,13 +1046,6 @@ impl<T: Send> FileCtx<'_, T> {
     }
 }
 
-/// What becomes of each line of a chunk: the prefilter runs over the whole chunk first; only its
-/// candidate lines are parsed, the others are skipped (or blank) without work of their own.
-fn outcomes<T: Send>(parse: &Parse<'_, T>, buf: &[u8], lines: &[Line], max: usize) -> Done<T> {
-    let candidate = select(parse, buf, lines);
-    parse_selected(parse, buf, lines, &candidate, max)
-}
-
 /// Which lines of a chunk the prefilter lets through: per line, the mask of the prefilters it
 /// meets (0: skipped; see [`crate::plan::prefilter::candidates`]).
 fn select<T>(parse: &Parse<'_, T>, buf: &[u8], lines: &[Line]) -> Vec<u64> {
@@ -1200,37 +1184,47 @@ impl Cutter {
     }
 }
 
-/// A block's complete lines, split off and searched for the prefilters' literals: what is
-/// left is to parse the candidates ([`Selected::parse`]).
-#[derive(Default)]
+/// Split off the complete lines of `buf[range]`, at most `most` of them, numbered after
+/// `*line_no` (which ends at the last one's number): the lines, and where the next one starts.
+fn split_lines(
+    buf: &[u8],
+    range: std::ops::Range<usize>,
+    line_no: &mut usize,
+    most: usize,
+) -> (Vec<Line>, usize) {
+    let mut lines: Vec<Line> = Vec::with_capacity(CHUNK.min(most));
+    let mut cursor = range.start;
+    while lines.len() < most
+        && let Some(i) = memchr::memchr(b'\n', buf.get(cursor..range.end).unwrap_or_default())
+    {
+        let e = cursor + i;
+        *line_no += 1;
+        lines.push((*line_no, cursor, e));
+        cursor = e + 1;
+    }
+    (lines, cursor)
+}
+
+/// Lines searched for the prefilters' literals: what is left is to parse the candidates
+/// ([`Selected::parse`]).
 struct Selected {
-    /// The number of the line too long whose end opened the block.
+    /// The number of a line too long whose end opened the block (rejected before the lines).
     head: Option<usize>,
     lines: Vec<Line>,
-    /// Per line, the mask of the prefilters it met (see [`select`]); a line too long has a
-    /// mask, so that it is rejected in its place.
+    /// Per line, the mask of the prefilters it met (see [`select`]); a line longer than the
+    /// longest accepted has a mask whatever it holds, so that it is rejected in its place.
     candidate: Vec<u64>,
 }
 
 impl Selected {
-    /// Split the complete lines `buf[range]` off (numbered after `*line_no`, which ends at
-    /// the last one's number) and search them.
+    /// Search `lines` of `buf` (lines longer than `max` are rejected by [`Selected::parse`]).
     fn search<T>(
         parse: &Parse<'_, T>,
         buf: &[u8],
         head: Option<usize>,
-        range: std::ops::Range<usize>,
-        line_no: &mut usize,
+        lines: Vec<Line>,
         max: usize,
     ) -> Selected {
-        let mut lines: Vec<Line> = Vec::new();
-        let mut cursor = range.start;
-        while let Some(i) = memchr::memchr(b'\n', buf.get(cursor..range.end).unwrap_or_default()) {
-            let e = cursor + i;
-            *line_no += 1;
-            lines.push((*line_no, cursor, e));
-            cursor = e + 1;
-        }
         let mut candidate = select(parse, buf, &lines);
         for (&(_, s, e), c) in lines.iter().zip(candidate.iter_mut()) {
             if e - s > max {
@@ -1244,7 +1238,7 @@ impl Selected {
         }
     }
 
-    /// Parse the candidate lines of the block in `buf`.
+    /// Parse the candidate lines in `buf`: the outcomes, the head's first.
     fn parse<T: Send>(&self, parse: &Parse<'_, T>, buf: &[u8], max: usize) -> Done<T> {
         let mut done = parse_selected(parse, buf, &self.lines, &self.candidate, max);
         if let Some(line) = self.head {
@@ -1266,41 +1260,20 @@ struct Chunk<T> {
 }
 
 /// The next chunk of the complete lines `buf[from..end]` (lines numbered after `line_no`):
-/// up to [`CHUNK`] lines, searched and parsed ([`outcomes`]). A line longer than `max` ends
-/// the chunk, as a malformed line after the others (so it is reported in line order).
+/// up to [`CHUNK`] lines, searched and parsed, after `head` (see [`Selected`]).
 fn chunk<T: Send>(
     parse: &Parse<'_, T>,
     buf: &[u8],
-    from: usize,
-    end: usize,
-    line_no: usize,
+    (from, end): (usize, usize),
+    mut line_no: usize,
+    head: Option<usize>,
     max: usize,
 ) -> Chunk<T> {
-    let mut lines: Vec<Line> = Vec::with_capacity(CHUNK);
-    let (mut cursor, mut n) = (from, line_no);
-    let mut overlong = None;
-    while lines.len() < CHUNK
-        && let Some(i) = memchr::memchr(b'\n', buf.get(cursor..end).unwrap_or_default())
-    {
-        let e = cursor + i;
-        n += 1;
-        let start = std::mem::replace(&mut cursor, e + 1);
-        if e - start > max {
-            overlong = Some(n);
-            break;
-        }
-        lines.push((n, start, e));
-    }
-    let mut done = outcomes(parse, buf, &lines, max);
-    if let Some(line) = overlong {
-        done.parsed
-            .push(Outcome::Malformed(line, overlong_message(max)));
-        done.lines += 1;
-    }
+    let (lines, next) = split_lines(buf, from..end, &mut line_no, CHUNK);
     Chunk {
-        done,
-        next: cursor,
-        last: n,
+        done: Selected::search(parse, buf, head, lines, max).parse(parse, buf, max),
+        next,
+        last: line_no,
     }
 }
 
