@@ -1148,13 +1148,14 @@ impl StatsOp<'_> {
     /// aggregations of one output name the same one wins); not for wildcard aggregations.
     fn fields_of(&self, g: &Group, names: &[String]) -> crate::record::FieldMap {
         let mut row = crate::record::FieldMap::default();
+        let named = |name: &str| names.iter().any(|n| n == name);
         for (f, v) in self.spec.by.iter().zip(&g.key) {
-            if names.iter().any(|n| n == f.name()) {
+            if named(f.name()) {
                 row.insert(f.name().into(), v.clone());
             }
         }
         for (spec, state) in self.spec.aggs.iter().zip(&g.states) {
-            if names.contains(&spec.out) {
+            if named(&spec.out) {
                 row.insert(spec.out.as_str().into(), state.result(spec.func));
             }
         }
