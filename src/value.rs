@@ -220,10 +220,21 @@ impl SortKey<'_> {
     /// The key of `v`; borrows `v`'s text.
     pub fn of(v: &Value) -> SortKey<'_> {
         use std::borrow::Cow;
+        if let Value::Str(s) = v {
+            return SortKey::of_text(s);
+        }
         if let Some(n) = v.as_number() {
             return SortKey::Num(n);
         }
         SortKey::Text(v.text().unwrap_or(Cow::Borrowed("")))
+    }
+
+    /// The key of a text value (`Value::Str`); borrows the text.
+    pub fn of_text(s: &str) -> SortKey<'_> {
+        match parse_number(s) {
+            Some(n) => SortKey::Num(n),
+            None => SortKey::Text(std::borrow::Cow::Borrowed(s)),
+        }
     }
 
     /// The same key, owning its text.

@@ -213,20 +213,22 @@ pub(crate) fn lower_aggs(l: &Lower, aggs: &[Agg], wild: bool) -> Result<Vec<AggS
 }
 
 /// Distinct texts (with a value each), in lexicographic order: the state of `values` and `dc`.
-/// Most groups see one or a few values, so the entries stay in a sorted vector until there are
-/// more than [`TextSet::SMALL`] of them (a B-tree's first leaf reserves room for eleven entries
-/// and a hash set for several, whatever they hold — with tens of thousands of groups and several
-/// aggregations each, that was most of the memory of a stats).
-#[derive(Clone, Debug)]
+/// Most groups see one or a few values, so the first is held in place and the entries then
+/// stay in a sorted vector until there are more than [`TextSet::SMALL`] of them (a B-tree's
+/// first leaf reserves room for eleven entries and a hash set for several, whatever they hold —
+/// with tens of thousands of groups and several aggregations each, that was most of the memory
+/// of a stats).
+#[derive(Clone, Debug, Default)]
 pub(crate) enum TextSet<V> {
+    #[default]
+    Empty,
+    /// One text, held in place: most groups see one value per `values` or `dc`, and a list
+    /// of one cost an allocation of its own (the send/hard-delete join's subsearch: six per
+    /// group, about 60,000 of the 224,000 blocks its memory held at its peak per 200 MB).
+    One(String, V),
+    /// Two texts or more (up to [`TextSet::SMALL`]).
     Small(Vec<(String, V)>),
     Big(BTreeMap<String, V>),
-}
-
-impl<V> Default for TextSet<V> {
-    fn default() -> Self {
-        TextSet::Small(Vec::new())
-    }
 }
 
 impl<V> TextSet<V> {
@@ -235,11 +237,24 @@ impl<V> TextSet<V> {
     /// Add `text` unless present (the first value stays); the text is copied only then.
     pub(crate) fn insert(&mut self, text: Cow<'_, str>, value: impl FnOnce() -> V) {
         match self {
+            TextSet::Empty => *self = TextSet::One(text.into_owned(), value()),
+            TextSet::One(first, _) if first.as_str() == text.as_ref() => {}
+            TextSet::One(..) => {
+                if let TextSet::One(first, v) = std::mem::take(self) {
+                    let (first, second) = ((first, v), (text.into_owned(), value()));
+                    let pair = if second.0 < first.0 {
+                        [second, first]
+                    } else {
+                        [first, second]
+                    };
+                    *self = TextSet::Small(Vec::from(pair));
+                }
+            }
             TextSet::Small(v) => match v.binary_search_by(|(k, _)| k.as_str().cmp(&text)) {
                 Ok(_) => {}
                 Err(i) if v.len() < Self::SMALL => {
-                    // Room doubling from one entry: `insert` would make room for four at
-                    // once, and most groups see one value (the send/hard-delete join's
+                    // Room doubling from two entries: `insert` would make room for four at
+                    // once, and most groups see few values (the send/hard-delete join's
                     // subsearch: three quarters of its `values` entries' memory was room).
                     if v.len() == v.capacity() {
                         v.reserve_exact(v.len().max(1));
@@ -262,6 +277,8 @@ impl<V> TextSet<V> {
 
     pub(crate) fn len(&self) -> usize {
         match self {
+            TextSet::Empty => 0,
+            TextSet::One(..) => 1,
             TextSet::Small(v) => v.len(),
             TextSet::Big(m) => m.len(),
         }
@@ -270,6 +287,8 @@ impl<V> TextSet<V> {
     /// The texts and their values, in the order of the texts.
     pub(crate) fn entries(&self) -> Box<dyn Iterator<Item = (&String, &V)> + '_> {
         match self {
+            TextSet::Empty => Box::new(std::iter::empty()),
+            TextSet::One(t, x) => Box::new(std::iter::once((t, x))),
             TextSet::Small(v) => Box::new(v.iter().map(|(t, x)| (t, x))),
             TextSet::Big(m) => Box::new(m.iter()),
         }
@@ -286,20 +305,25 @@ fn kept_value(text: &str, kept: &Kept) -> Value {
     kept.clone().unwrap_or_else(|| Value::Str(text.to_string()))
 }
 
+/// The value of a `values` entry or a group's key part (see [`Kept`]), moved out.
+fn own_value((text, kept): (String, Kept)) -> Value {
+    kept.unwrap_or(Value::Str(text))
+}
+
 impl TextSet<Kept> {
     /// The `values` result, the entries moved out in the order of their texts: one value as
     /// it is (most groups: no list is made for it), more into a vector of their own size
     /// (collecting would keep the pairs' larger allocation for as long as the result lives).
     fn into_value(self) -> Value {
-        let value = |(text, kept): (String, Kept)| kept.unwrap_or(Value::Str(text));
         match self {
-            TextSet::Small(mut v) if v.len() == 1 => v.pop().map_or(Value::Null, value),
+            TextSet::Empty => Value::Null,
+            TextSet::One(text, kept) => own_value((text, kept)),
             TextSet::Small(v) => {
                 let mut out = Vec::with_capacity(v.len());
-                out.extend(v.into_iter().map(value));
+                out.extend(v.into_iter().map(own_value));
                 Value::from_values(out)
             }
-            TextSet::Big(m) => Value::from_values(m.into_iter().map(value).collect()),
+            TextSet::Big(m) => Value::from_values(m.into_iter().map(own_value).collect()),
         }
     }
 }
@@ -711,8 +735,34 @@ fn key_texts<'r>(by: &[FieldRef], rec: &'r Record) -> KeyTexts<'r> {
 }
 
 /// Whether borrowed key texts are a group's key.
-fn same_key(texts: &[Cow<'_, str>], key: &[String]) -> bool {
-    texts.len() == key.len() && texts.iter().zip(key).all(|(a, b)| a == b)
+fn same_key(texts: &[Cow<'_, str>], key: &[KeyPart]) -> bool {
+    texts.len() == key.len() && texts.iter().zip(key).all(|(a, (b, _))| a == b)
+}
+
+/// One BY field's part of a group's key: its text, which groups are told apart by, and its
+/// value when that is not the text itself (as in [`Kept`]: `None` for a text value, the usual
+/// one, so that the text is held once; a number otherwise, whose text is its printed form).
+type KeyPart = (String, Kept);
+
+/// The key parts of a new group: each BY field's text with its value (`texts[i]` is the text
+/// of `values[i]`).
+fn key_parts(texts: &[Cow<'_, str>], values: Vec<Value>) -> Vec<KeyPart> {
+    texts
+        .iter()
+        .zip(values)
+        .map(|(t, v)| match v {
+            Value::Str(s) if s == *t => (s, None),
+            v => (t.to_string(), Some(v)),
+        })
+        .collect()
+}
+
+/// A key part's place in the order of rows, as [`SortKey::of`] its value.
+fn part_sort_key((text, kept): &KeyPart) -> SortKey<'_> {
+    match kept {
+        Some(v) => SortKey::of(v),
+        None => SortKey::of_text(text),
+    }
 }
 
 #[derive(Debug)]
@@ -854,7 +904,7 @@ impl Step for Stats {
 }
 
 struct Group {
-    key: Vec<Value>,
+    key: Vec<KeyPart>,
     states: Vec<State>,
     /// For each wildcard aggregation (by index), its state per matched field, with what the
     /// `*`s matched.
@@ -862,7 +912,7 @@ struct Group {
 }
 
 impl Stats {
-    fn new_group(&self, key: Vec<Value>) -> Group {
+    fn new_group(&self, key: Vec<KeyPart>) -> Group {
         Group {
             key,
             states: self.aggs.iter().map(|a| State::new(a.func)).collect(),
@@ -905,15 +955,21 @@ fn fill_stars(pattern: &str, caps: &[String]) -> String {
 /// borrowed from the record (no owned key built for a group that exists).
 #[derive(Default)]
 struct GroupMap {
-    table: hashbrown::HashTable<(Vec<String>, Group)>,
+    table: hashbrown::HashTable<Group>,
     hasher: foldhash::fast::RandomState,
 }
 
-/// The hash of a group key; `[Cow<str>]` and `[String]` with the same texts hash alike (a
-/// slice hashes its length, then each element; both element types hash as their `str`).
-fn key_hash<T: std::hash::Hash + ?Sized>(hasher: &foldhash::fast::RandomState, key: &T) -> u64 {
-    use std::hash::BuildHasher;
-    hasher.hash_one(key)
+/// The hash of a group key's texts (borrowed from a record, or a group's [`KeyPart`]s): their
+/// number, then each text.
+fn key_hash<'k>(
+    hasher: &foldhash::fast::RandomState,
+    texts: impl ExactSizeIterator<Item = &'k str>,
+) -> u64 {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let mut h = hasher.build_hasher();
+    h.write_usize(texts.len());
+    texts.for_each(|t| t.hash(&mut h));
+    h.finish()
 }
 
 struct StatsOp<'a> {
@@ -947,13 +1003,13 @@ impl StatsOp<'_> {
             time,
             visible,
         } = *added;
-        let hash = key_hash(&self.groups.hasher, texts);
+        let hash = key_hash(&self.groups.hasher, texts.iter().map(|t| &**t));
         let group = match self
             .groups
             .table
-            .find_entry(hash, |(k, _)| same_key(texts, k))
+            .find_entry(hash, |g| same_key(texts, &g.key))
         {
-            Ok(found) => &mut found.into_mut().1,
+            Ok(found) => found.into_mut(),
             Err(absent) => {
                 ctx.hold(
                     texts.iter().map(|t| t.len() + 24).sum::<usize>()
@@ -966,14 +1022,13 @@ impl StatsOp<'_> {
                         .next()
                         .unwrap_or_default()
                 });
-                let owned: Vec<String> = texts.iter().map(|t| t.to_string()).collect();
                 let hasher = &self.groups.hasher;
-                let rehash = |(k, _): &(Vec<String>, Group)| key_hash(hasher, k.as_slice());
-                let table = absent.into_table();
-                &mut table
-                    .insert_unique(hash, (owned, self.spec.new_group(key)), rehash)
+                let rehash = |g: &Group| key_hash(hasher, g.key.iter().map(|(t, _)| t.as_str()));
+                let group = self.spec.new_group(key_parts(texts, key));
+                absent
+                    .into_table()
+                    .insert_unique(hash, group, rehash)
                     .into_mut()
-                    .1
             }
         };
         for (i, spec) in self.spec.aggs.iter().enumerate() {
@@ -1084,10 +1139,10 @@ impl Operator for StatsOp<'_> {
         // of 49,110).
         let groups = self.take_groups();
         let eval = &ctx.eval;
-        let kept: Vec<(Vec<String>, Group)> = groups
+        let kept: Vec<Group> = groups
             .into_par_iter()
             .with_min_len(ROWS_PER_TASK)
-            .filter(|(_, g)| {
+            .filter(|g| {
                 let mut probe = Record::from_row(self.fields_of(g, &filter.reads));
                 filter.step.apply(&mut probe, eval)
             })
@@ -1102,35 +1157,36 @@ const ROWS_PER_TASK: usize = 256;
 impl StatsOp<'_> {
     /// The groups, taken out of the operator (one empty group when there is no BY field and
     /// there was no record: `stats count` over nothing is one row).
-    fn take_groups(&mut self) -> Vec<(Vec<String>, Group)> {
+    fn take_groups(&mut self) -> Vec<Group> {
         if self.spec.by.is_empty() && self.groups.table.is_empty() {
-            let hash = key_hash::<[String]>(&self.groups.hasher, &[]);
-            self.groups.table.insert_unique(
-                hash,
-                (Vec::new(), self.spec.new_group(Vec::new())),
-                |_| hash,
-            );
+            let hash = key_hash(&self.groups.hasher, std::iter::empty());
+            self.groups
+                .table
+                .insert_unique(hash, self.spec.new_group(Vec::new()), |_| hash);
         }
         std::mem::take(&mut self.groups.table).into_iter().collect()
     }
 
     /// The rows of `groups`, sorted by their BY values.
-    fn rows_of(&self, groups: Vec<(Vec<String>, Group)>) -> Vec<Record> {
+    fn rows_of(&self, groups: Vec<Group>) -> Vec<Record> {
         // Each key's sort key is worked out once, borrowing the key's text. Keys that compare
         // equal but are different groups (`1` and `1.0`) are ordered by their text, so that
         // the order never depends on the map's.
         let order: Vec<usize> = {
-            let mut keys: Vec<(Vec<SortKey<'_>>, &[String], usize)> = groups
+            let mut keys: Vec<(Vec<SortKey<'_>>, &[KeyPart], usize)> = groups
                 .iter()
                 .enumerate()
-                .map(|(i, (text, g))| (g.key.iter().map(SortKey::of).collect(), &text[..], i))
+                .map(|(i, g)| (g.key.iter().map(part_sort_key).collect(), &g.key[..], i))
                 .collect();
             // A total order (no two groups have the same texts): the parallel sort gives what
             // a serial one gives.
-            keys.par_sort_by(|(a, ta, _), (b, tb, _)| a.cmp(b).then_with(|| ta.cmp(tb)));
+            keys.par_sort_by(|(a, ta, _), (b, tb, _)| {
+                a.cmp(b)
+                    .then_with(|| ta.iter().map(|(t, _)| t).cmp(tb.iter().map(|(t, _)| t)))
+            });
             keys.into_iter().map(|(_, _, i)| i).collect()
         };
-        let mut groups: Vec<Option<Group>> = groups.into_iter().map(|(_, g)| Some(g)).collect();
+        let mut groups: Vec<Option<Group>> = groups.into_iter().map(Some).collect();
         let ordered: Vec<Group> = order
             .into_iter()
             .filter_map(|i| groups.get_mut(i).and_then(Option::take))
@@ -1149,9 +1205,9 @@ impl StatsOp<'_> {
     fn fields_of(&self, g: &Group, names: &[String]) -> crate::record::FieldMap {
         let mut row = crate::record::FieldMap::default();
         let named = |name: &str| names.iter().any(|n| n == name);
-        for (f, v) in self.spec.by.iter().zip(&g.key) {
+        for (f, part) in self.spec.by.iter().zip(&g.key) {
             if named(f.name()) {
-                row.insert(f.name().into(), v.clone());
+                row.insert(f.name().into(), own_value(part.clone()));
             }
         }
         for (spec, state) in self.spec.aggs.iter().zip(&g.states) {
@@ -1169,8 +1225,8 @@ impl StatsOp<'_> {
             self.spec.by.len() + self.spec.aggs.len(),
             Default::default(),
         );
-        for (f, v) in self.spec.by.iter().zip(g.key) {
-            row.insert(f.name().into(), v);
+        for (f, part) in self.spec.by.iter().zip(g.key) {
+            row.insert(f.name().into(), own_value(part));
         }
         for (i, (spec, state)) in self.spec.aggs.iter().zip(g.states).enumerate() {
             if !matches!(spec.input, Input::Wild(_)) {
@@ -1240,8 +1296,8 @@ mod tests {
         assert!(group_keys(&by, &rec(s("x"), s("y"), multi(&[]))).is_empty());
     }
 
-    /// `values` and `dc` give the same answer below and above the size where the set turns
-    /// from a sorted vector into a B-tree: texts in byte order, the first value of a text kept.
+    /// `values` and `dc` give the same answer in each of the set's forms (one text in place,
+    /// a sorted vector, a B-tree): texts in byte order, the first value of a text kept.
     #[test]
     fn text_set_is_ordered_and_distinct_across_its_two_forms() {
         for n in [
@@ -1293,20 +1349,27 @@ mod tests {
         }
     }
 
-    /// A set's room grows from one entry, doubling (1, 2, 4 …): most groups see one value,
-    /// and room for four per `values` was most of a stats' memory.
+    /// A set holds its first text in place, then a list whose room doubles from two entries
+    /// (2, 4, 8 …): most groups see one value, and room for four per `values` was most of a
+    /// stats' memory. A text seen again changes nothing.
     #[test]
-    fn text_set_room_doubles_from_one_entry() {
+    fn text_set_holds_one_text_in_place_then_doubles_its_room() {
         let mut set: TextSet<()> = TextSet::default();
+        assert!(matches!(set, TextSet::Empty));
+        set.insert(Cow::Borrowed("t1"), || ());
+        set.insert(Cow::Borrowed("t1"), || ());
+        assert!(matches!(&set, TextSet::One(t, ()) if t == "t1"));
         let mut room = Vec::new();
-        for i in 0..5 {
-            set.insert(Cow::Owned(format!("t{i}")), || ());
+        for t in ["t0", "t3", "t1", "t2", "t4"] {
+            set.insert(Cow::Borrowed(t), || ());
             let TextSet::Small(v) = &set else {
-                panic!("five texts are a small set")
+                panic!("two to five texts are a small set")
             };
             room.push(v.capacity());
         }
-        assert_eq!(room, [1, 2, 4, 4, 8]);
+        assert_eq!(room, [2, 4, 4, 4, 8]);
+        let texts: Vec<&String> = set.entries().map(|(t, _)| t).collect();
+        assert_eq!(texts, ["t0", "t1", "t2", "t3", "t4"]);
     }
 
     /// A `list` keeps every value in arrival order, whether its result is copied (`result`)
