@@ -15,6 +15,8 @@ mod predicates;
 mod text;
 mod timefn;
 
+pub use text::change_case;
+
 use crate::value::Value;
 use regex::Regex;
 

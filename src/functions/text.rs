@@ -3,17 +3,35 @@
 //! Only `lower`/`upper` apply per value of a multivalue field; the others do not take
 //! multivalue input (reference §3.4, "Text") and return null for it.
 
-use super::{Call, FunctionDef, per_value, single_text};
+use super::{Call, FunctionDef, single_text};
 use crate::value::Value;
 
-fn map_text(c: &Call, f: fn(&str) -> String) -> Value {
-    per_value(c.arg(0), |v| match v {
-        Value::Str(s) => Value::Str(f(s)),
-        other => other
-            .to_text()
-            .map(|t| Value::Str(f(&t)))
-            .unwrap_or(Value::Null),
-    })
+/// `lower(v)` (`upper`: `upper(v)`), taking the value: ASCII text is changed in its own string
+/// (the expression evaluator hands the argument over, so `lower(user)` makes no second
+/// string), other text through `str::to_lowercase` / `to_uppercase` (which agree with the
+/// ASCII mapping on ASCII text); numbers by their text; per value of a multivalue field.
+pub fn change_case(v: Value, upper: bool) -> Value {
+    let one = |v: Value| -> Value {
+        let mut s = match v {
+            Value::Str(s) => s,
+            other => match other.to_text() {
+                Some(t) => t,
+                None => return Value::Null,
+            },
+        };
+        match (s.is_ascii(), upper) {
+            (true, false) => s.make_ascii_lowercase(),
+            (true, true) => s.make_ascii_uppercase(),
+            (false, false) => s = s.to_lowercase(),
+            (false, true) => s = s.to_uppercase(),
+        }
+        Value::Str(s)
+    };
+    match v {
+        Value::Null => Value::Null,
+        Value::Multi(vs) => Value::from_values(vs.into_iter().map(one).collect()),
+        other => one(other),
+    }
 }
 
 /// Which ends `trim_with` strips.
@@ -187,7 +205,7 @@ pub(super) static FUNCTIONS: &[FunctionDef] = &[
             ("lower(split(\"A,B\", \",\"))", "[\"a\", \"b\"]"),
             ("lower(missing_field)", "null"),
         ],
-        imp: |c| map_text(c, str::to_lowercase),
+        imp: |c| change_case(c.arg(0).clone(), false),
     },
     FunctionDef {
         name: "upper",
@@ -201,7 +219,7 @@ pub(super) static FUNCTIONS: &[FunctionDef] = &[
             ("upper(split(\"a,b\", \",\"))", "[\"A\", \"B\"]"),
             ("upper(missing_field)", "null"),
         ],
-        imp: |c| map_text(c, str::to_uppercase),
+        imp: |c| change_case(c.arg(0).clone(), true),
     },
     FunctionDef {
         name: "trim",

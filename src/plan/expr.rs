@@ -31,7 +31,8 @@ pub enum CExpr {
         args: Vec<CExpr>,
         /// Literal regex argument, compiled.
         regex: Option<Regex>,
-        /// Arguments evaluated only as far as the answer needs them (`if`, `case`, `coalesce`).
+        /// Arguments evaluated only as far as the answer needs them (`if`, `case`, `coalesce`),
+        /// or handed over (`lower`, `upper`).
         lazy: Lazy,
     },
     /// `mvfilter(pred)`: keeps the values of the one field `pred` reads for which it is true.
@@ -60,7 +61,8 @@ pub enum CExpr {
 /// `case`'s conditions up to the first true one and its value, `coalesce`'s arguments up to the
 /// first non-null one. Same answers as evaluating every argument first (functions have no
 /// effects), without the work of the arms not taken (the send/hard-delete rule's `CASE`s hold
-/// regex replacements and splits).
+/// regex replacements and splits). And the functions whose one argument is handed over, not
+/// lent (`lower`, `upper`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Lazy {
     /// Every argument is evaluated first.
@@ -71,6 +73,12 @@ pub enum Lazy {
     Case,
     /// `coalesce(a, b, …)`.
     Coalesce,
+    /// `lower(s)` (`upper(s)`: `Upper`): the argument's value is handed to
+    /// [`crate::functions::change_case`], which changes ASCII text in its own string instead
+    /// of making a second one (same answers as the function's `imp`).
+    Lower,
+    /// `upper(s)`; see [`Lazy::Lower`].
+    Upper,
 }
 
 impl CExpr {
@@ -164,6 +172,8 @@ fn compile_call(name: &str, args: &[Expr], span: Span) -> Result<CExpr, Diag> {
         "if" => Lazy::If,
         "case" => Lazy::Case,
         "coalesce" => Lazy::Coalesce,
+        "lower" if cargs.len() == 1 => Lazy::Lower,
+        "upper" if cargs.len() == 1 => Lazy::Upper,
         _ => Lazy::No,
     };
     Ok(CExpr::Call {
@@ -367,7 +377,10 @@ impl CExpr {
                     Lazy::If => crate::functions::choose_if(args, value),
                     Lazy::Case => crate::functions::choose_case(args, value),
                     Lazy::Coalesce => crate::functions::choose_coalesce(args, value),
-                    Lazy::No => {
+                    Lazy::Lower | Lazy::Upper if let [a] = args.as_slice() => {
+                        crate::functions::change_case(a.eval(rec, ctx), *lazy == Lazy::Upper)
+                    }
+                    Lazy::No | Lazy::Lower | Lazy::Upper => {
                         let call = |vals: &[Value]| {
                             (def.imp)(&Call {
                                 args: vals,
@@ -797,7 +810,7 @@ mod tests {
     /// (On the last record `x` is the text `text`, which compares with a number as text:
     /// `"text" > "1"` and `"text" > "5"` are true.)
     #[test]
-    fn lazy_conditionals_answer_as_the_functions_do() {
+    fn special_forms_answer_as_the_functions_do() {
         let exprs = [
             ("if(x > 1, \"big\", y)", ["big", "small", "null", "big"]),
             (
@@ -808,6 +821,10 @@ mod tests {
             ("case(x > 5, \"a\")", ["null", "null", "null", "a"]),
             ("coalesce(z, y, \"d\")", ["zz", "small", "d", "small"]),
             ("coalesce(z, null())", ["zz", "null", "null", "null"]),
+            // handed over rather than lazy: ASCII text changed in its own string, a number by
+            // its text, a null stays null
+            ("lower(y)", ["null", "small", "null", "small"]),
+            ("upper(x)", ["2", "1", "null", "TEXT"]),
         ];
         let recs: Vec<Record> = [
             vec![("x", Value::Num(2.0)), ("z", Value::str("zz"))],
