@@ -300,7 +300,7 @@ impl<V> TextSet<V> {
 /// printed form).
 type Kept = Option<Value>;
 
-/// The value of a `values` entry (see [`Kept`]).
+/// The value of a `values` entry or a group's key part (see [`Kept`]), copied.
 fn kept_value(text: &str, kept: &Kept) -> Value {
     kept.clone().unwrap_or_else(|| Value::Str(text.to_string()))
 }
@@ -1205,9 +1205,9 @@ impl StatsOp<'_> {
     fn fields_of(&self, g: &Group, names: &[String]) -> crate::record::FieldMap {
         let mut row = crate::record::FieldMap::default();
         let named = |name: &str| names.iter().any(|n| n == name);
-        for (f, part) in self.spec.by.iter().zip(&g.key) {
+        for (f, (text, kept)) in self.spec.by.iter().zip(&g.key) {
             if named(f.name()) {
-                row.insert(f.name().into(), own_value(part.clone()));
+                row.insert(f.name().into(), kept_value(text, kept));
             }
         }
         for (spec, state) in self.spec.aggs.iter().zip(&g.states) {

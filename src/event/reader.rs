@@ -831,7 +831,6 @@ impl<T: Send> FileCtx<'_, T> {
                 Ok::<_, Diag>(Selected::search(&parse, &searching, cut.head, lines, max))
             })?;
             self.carry = parsed;
-            let tail = cut.end;
             if let Some((buf, _)) = parsing.take() {
                 spare = buf;
             }
@@ -841,7 +840,7 @@ impl<T: Send> FileCtx<'_, T> {
                 let done = selected.parse(&parse, &searching, max);
                 self.flush()?;
                 self.settle(done)?;
-                return self.finish(&searching, tail, &mut cutter);
+                return self.finish(&searching, cut.end, &mut cutter);
             };
             parsing = Some((std::mem::replace(&mut searching, next), selected));
             pos = 0;
