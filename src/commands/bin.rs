@@ -204,6 +204,13 @@ impl Step for Bin {
     fn per_record(&self) -> Option<&dyn PerRecord> {
         Some(self)
     }
+    fn derives(&self, name: &str) -> crate::plan::Derived {
+        if name == self.out {
+            crate::plan::Derived::Unknown
+        } else {
+            crate::plan::Derived::Same
+        }
+    }
 }
 
 impl PerRecord for Bin {

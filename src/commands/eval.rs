@@ -101,6 +101,44 @@ impl Step for Eval {
     fn per_record(&self) -> Option<&dyn PerRecord> {
         Some(self)
     }
+    fn derives(&self, name: &str) -> crate::plan::Derived {
+        use crate::plan::Derived;
+        use crate::plan::expr::Lazy;
+        // An assignment to a name not known until run time may write any field.
+        if self
+            .assigns
+            .iter()
+            .any(|(t, _)| matches!(t, Target::Dynamic(_)))
+        {
+            return Derived::Unknown;
+        }
+        let written = |t: &Target| matches!(t, Target::Name(n) if n == name);
+        let Some(last) = self.assigns.iter().rposition(|(t, _)| written(t)) else {
+            return Derived::Same;
+        };
+        // The field, lower-cased or copied, that the last assignment reads.
+        let mut e = self.assigns.get(last).map(|(_, e)| e);
+        let source = loop {
+            match e {
+                Some(CExpr::Field(f)) => break f.name(),
+                Some(CExpr::Call {
+                    lazy: Lazy::Lower,
+                    args,
+                    ..
+                }) if args.len() == 1 => e = args.first(),
+                _ => return Derived::Unknown,
+            }
+        };
+        // Assignments run in order: one before the last that writes the source changed it.
+        let earlier = self.assigns.get(..last).unwrap_or_default();
+        if earlier
+            .iter()
+            .any(|(t, _)| matches!(t, Target::Name(n) if n == source))
+        {
+            return Derived::Unknown;
+        }
+        Derived::LowerOf(source.to_string())
+    }
 }
 
 impl PerRecord for Eval {

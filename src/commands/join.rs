@@ -305,6 +305,31 @@ impl JoinOp<'_> {
 }
 
 impl Operator for JoinOp<'_> {
+    /// An inner join on named fields passes on only the records whose join fields hold the
+    /// texts of some subsearch row's: each field's texts, read back from the index's keys
+    /// (sorted, so that the prefilter built from them does not depend on the table's order).
+    fn key_texts(&self) -> Option<Vec<(&str, Vec<&str>)>> {
+        if self.spec.kind != Type::Inner || self.refs.is_empty() {
+            return None;
+        }
+        let mut out: Vec<(&str, Vec<&str>)> =
+            (self.refs.iter()).map(|f| (f.name(), Vec::new())).collect();
+        for k in self.index.keys() {
+            let mut rest = k.as_slice();
+            for (_, texts) in &mut out {
+                let (len, tail) = rest.split_first_chunk::<8>()?;
+                let (text, tail) =
+                    tail.split_at_checked(usize::try_from(u64::from_le_bytes(*len)).ok()?)?;
+                texts.push(std::str::from_utf8(text).ok()?);
+                rest = tail;
+            }
+        }
+        for (_, texts) in &mut out {
+            texts.sort_unstable();
+            texts.dedup();
+        }
+        Some(out)
+    }
     fn push(&mut self, batch: Vec<Record>, _ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
         let mut out = Vec::with_capacity(batch.len());
         let mut k = Vec::new();

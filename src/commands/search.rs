@@ -54,6 +54,10 @@ impl Step for Search {
             None
         }
     }
+    fn derives(&self, _name: &str) -> crate::plan::Derived {
+        // It only keeps or drops records.
+        crate::plan::Derived::Same
+    }
     fn start(&self, ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
         let resolved = self.pred.resolve(&mut |p| run_subsearch(p, ctx))?;
         Ok(Box::new(Op {

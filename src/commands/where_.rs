@@ -38,6 +38,10 @@ impl Step for Where {
     fn per_record(&self) -> Option<&dyn PerRecord> {
         Some(self)
     }
+    fn derives(&self, _name: &str) -> crate::plan::Derived {
+        // It only keeps or drops records.
+        crate::plan::Derived::Same
+    }
     fn filter(&self) -> Option<crate::plan::Filter<'_>> {
         let crate::plan::Reads::Fields(reads) = self.reads() else {
             return None;

@@ -169,7 +169,10 @@ fn run_plan(plan: &Plan, ctx: &ExecCtx, top: bool) -> Result<Vec<Record>, Diag> 
             let mut batch = Vec::with_capacity(BATCH);
             let mut failure: Option<Diag> = None;
             let prefilter = if ctx.prefilter {
-                Some(crate::plan::prefilter::Prefilter::from_pred(pred))
+                Some(
+                    crate::plan::prefilter::Prefilter::from_pred(pred)
+                        .with_clauses(key_clauses(&plan.steps, &ops)),
+                )
             } else {
                 None
             };
@@ -263,6 +266,45 @@ fn finish_all(
         out.extend(push_through(ops, next, rows, ctx)?);
     }
     Ok(out)
+}
+
+/// Clauses of literals that an event's line must meet for a scan plan to make anything of the
+/// event, besides its predicate's: when the plan's first step that is not a per-record one is
+/// an inner join on named fields ([`Operator::key_texts`]; its subsearch has run when the
+/// operators start, before the data is read), an event whose join field holds none of the
+/// subsearch's texts is dropped there, and the per-record steps before it make nothing else
+/// of it. A join field that is, through those steps, an event's document field or its lower
+/// case ([`crate::plan::Step::derives`]: `eval user = lower(SenderAddress)`) has its text in
+/// the line, in any ASCII case: the line must hold one of the keys' texts
+/// ([`crate::plan::prefilter::key_clause`]). The send/hard-delete join's main search parses
+/// the message-trace events whose message id is one of the subsearch's, not all of them.
+fn key_clauses(
+    steps: &[Box<dyn crate::plan::Step>],
+    ops: &[Box<dyn Operator + '_>],
+) -> Vec<Vec<String>> {
+    use crate::plan::Derived;
+    let Some(j) = steps.iter().position(|s| s.per_record().is_none()) else {
+        return Vec::new();
+    };
+    let Some(keys) = ops.get(j).and_then(|op| op.key_texts()) else {
+        return Vec::new();
+    };
+    let before = steps.get(..j).unwrap_or_default();
+    keys.into_iter()
+        .filter_map(|(field, texts)| {
+            let source = before.iter().rev().try_fold(field.to_string(), |name, s| {
+                match s.derives(&name) {
+                    Derived::Same => Some(name),
+                    Derived::LowerOf(from) => Some(from),
+                    Derived::Unknown => None,
+                }
+            })?;
+            if !crate::plan::prefilter::in_document(&source) {
+                return None;
+            }
+            crate::plan::prefilter::key_clause(texts)
+        })
+        .collect()
 }
 
 /// The fields a pass's `keep` reads: those of every predicate (`None` when one cannot say).
@@ -465,13 +507,17 @@ fn run_group<'a>(
         .unzip();
     let prefilters: Vec<crate::plan::prefilter::Prefilter> = preds
         .iter()
-        .flatten()
-        .map(|p| {
-            if ctx.prefilter {
-                crate::plan::prefilter::Prefilter::from_pred(p.get())
+        .zip(&states)
+        .filter_map(|(p, lane)| {
+            let p = p.as_ref()?;
+            Some(if ctx.prefilter {
+                let keys = lane
+                    .as_ref()
+                    .map_or_else(|_| Vec::new(), |lane| key_clauses(lane.steps, &lane.ops));
+                crate::plan::prefilter::Prefilter::from_pred(p.get()).with_clauses(keys)
             } else {
                 crate::plan::prefilter::Prefilter::default()
-            }
+            })
         })
         .collect();
     let filter_refs: Vec<&crate::plan::prefilter::Prefilter> = prefilters.iter().collect();

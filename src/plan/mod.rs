@@ -111,6 +111,12 @@ pub trait Step: std::fmt::Debug + Send + Sync {
     fn filter(&self) -> Option<Filter<'_>> {
         None
     }
+    /// Where the field `name` of each record this per-record step ([`Step::per_record`])
+    /// passes on comes from (for an inner join's key prefilter, see `exec::key_clauses`).
+    /// Default: [`Derived::Unknown`], which is always correct.
+    fn derives(&self, _name: &str) -> Derived {
+        Derived::Unknown
+    }
     /// Create the runtime state. Default: a per-record step's operator, which applies it to
     /// each record of a batch ([`PerRecordOp`]); every other step says how it starts.
     fn start(&self, _ctx: &ExecCtx) -> Result<Box<dyn Operator + '_>, Diag> {
@@ -126,6 +132,20 @@ pub trait Step: std::fmt::Debug + Send + Sync {
             )),
         }
     }
+}
+
+/// Where a field of the records a per-record step passes on comes from ([`Step::derives`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Derived {
+    /// The step does not write the field: it is what it was before the step.
+    Same,
+    /// The step sets the field to the value the named field had before the step, or to that
+    /// value lower-cased (`eval user = lower(SenderAddress)`): the text of each value, in any
+    /// ASCII case, is in the text of the other's (not `upper`, which turns some non-ASCII
+    /// letters into ASCII ones: `ß` into `SS`).
+    LowerOf(String),
+    /// Anything else, or the step cannot say.
+    Unknown,
 }
 
 /// A streaming step that changes each record on its own, from the record and the search's
@@ -164,6 +184,13 @@ pub trait Operator {
     /// No more input: return what is left (blocking operators emit everything here).
     fn finish(&mut self, _ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
         Ok(Vec::new())
+    }
+    /// For an operator that passes on only the records whose fields hold one of some texts
+    /// (an inner join on named fields): each such field with the texts it may hold (a
+    /// multivalue's values joined by newlines) — a record whose field holds none of them
+    /// makes no result. `None` (the default): no such field.
+    fn key_texts(&self) -> Option<Vec<(&str, Vec<&str>)>> {
+        None
     }
     /// [`Operator::finish`] followed by `filter`, the next step: the records `filter` keeps,
     /// in the order `finish` gives them. `None` (the default): this operator does not do it,
