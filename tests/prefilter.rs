@@ -573,51 +573,56 @@ fn inputs_whose_metadata_cannot_match_are_not_read() {
     );
 }
 
-/// A JSON string literal for `w` like [`json_str`], with a `/` sometimes written `\/`.
-fn json_str_slashed(rng: &mut Rng, w: &str) -> String {
-    let s = json_str(rng, w);
-    if rng.next().is_multiple_of(2) {
-        s.replace('/', "\\/")
-    } else {
-        s
+/// A JSON string literal for `w`, now and then with a letter escaped as `\u00XX`, in the
+/// other case or, for `K`, as a Kelvin sign, and a `/` sometimes written `\/` (rarer changes
+/// than [`json_str`]'s: a key's line must often hold it as it is, for the test to tell).
+fn json_key_str(rng: &mut Rng, w: &str) -> String {
+    let mut s = String::from("\"");
+    for c in w.chars() {
+        match rng.next() % 40 {
+            0 => s.push_str(&format!("\\u{:04x}", c as u32)),
+            1..4 => s.extend(c.to_uppercase()),
+            4..7 => s.extend(c.to_lowercase()),
+            7 if c == 'K' => s.push('\u{212A}'),
+            8..20 if c == '/' => s.push_str("\\/"),
+            _ => s.push(c),
+        }
     }
+    s.push('"');
+    s
 }
 
-const KEY_WORDS: &[&str] = &[
-    "Send",
-    "HardDelete",
-    "<Ab1@X.com>",
-    "<cD2@x.COM>",
-    "a/b/Kc",
-    "Kelvin",
-    "42",
-    "1.50",
-    "x",
-];
-
+/// Each field's words, from vocabularies of their own, so that a line rarely holds a key of
+/// one field in another by chance.
 fn join_event(rng: &mut Rng) -> String {
-    let pick = |rng: &mut Rng| rng.pick(KEY_WORDS);
-    let (o, s, t, i, p) = (pick(rng), pick(rng), pick(rng), pick(rng), pick(rng));
-    let o = json_str(rng, o);
-    let s = json_str(rng, s);
-    let t = json_str(rng, t);
-    let i = json_str_slashed(rng, i);
-    let p = json_str_slashed(rng, p);
-    let n = ["42", "42.0", "4.2e1", "1.5", "1.50"][(rng.next() % 5) as usize];
+    let o = rng.pick(&["Send", "HardDelete", "SendAs", "Kick"]);
+    let s = rng.pick(&["Pricing model", "Board deck", "Q1 plan"]);
+    let t = rng.pick(&["red", "green", "blue"]);
+    let i = rng.pick(&["<Ab1@X.com>", "<cD2@x.COM>", "<eF3@y.org>"]);
+    let p = rng.pick(&["a/b/Kc", "c/d/e", "docs/Kit"]);
+    let (o, s, t, i, p) = (
+        json_key_str(rng, o),
+        json_key_str(rng, s),
+        json_key_str(rng, t),
+        json_key_str(rng, i),
+        json_key_str(rng, p),
+    );
+    let n = ["150", "1.5e2", "150.0", "15e-1", "1.5", "1.50"][(rng.next() % 6) as usize];
     let name = rng.pick(&["alpha", "beta"]);
     format!(
-        r#"{{"Operation": {o}, "Item": {{"Subject": {s}}}, "tags": [{t}, "x"], "id": {i}, "p": {p}, "n": {n}, "Name": "{name}"}}"#
+        r#"{{"Operation": {o}, "Item": {{"Subject": {s}}}, "tags": [{t}, "white"], "id": {i}, "p": {p}, "n": {n}, "Name": "{name}"}}"#
     )
 }
 
 /// An inner join's keys never change results either, when they rule lines out before parsing
 /// (`exec::key_clauses`): generated joins — join fields that are document fields, copies or
 /// lower cases of them through `eval`s, `where`s and `bin`s (ruled out lines), and ones the
-/// prefilter must not use (`upper`, a field changed earlier in the same `eval`, a `rename`,
-/// a binned field, a `head` before the join, a left join) — with subsearches whose keys are
-/// texts, lower cases, multivalues and numbers, over events whose values differ in case, are
-/// spelt with `\u` escapes, Kelvin signs and `\/`, return the same rows with and without the
-/// prefilter, alone and in one pass.
+/// prefilter must not use (`upper`, a field changed earlier in the same `eval` or by a
+/// `replace`, a `rename`, a binned field, a `head` before the join, a left join) — with
+/// subsearches of some of the events whose keys are texts, lower cases, multivalues and
+/// numbers, over events whose values differ in case, are spelt with `\u` escapes, Kelvin signs
+/// and `\/`, and whose numbers are written several ways, return the same rows with and
+/// without the prefilter, alone and in one pass.
 #[test]
 fn join_keys_never_change_results() {
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
@@ -625,29 +630,60 @@ fn join_keys_never_change_results() {
     let path = dir.path().join("events.ndjson");
     let lines: Vec<String> = (0..400).map(|_| join_event(&mut rng)).collect();
     let data = dataset(&path, &lines);
-    // (the steps before the join, the join fields)
-    let mains: &[(&str, &str)] = &[
-        ("eval k = lower(Operation)", "k"),
-        ("eval k = Operation", "k"),
-        ("eval k = upper(Operation)", "k"),
-        ("eval k = lower(lower('Item.Subject'))", "k"),
-        ("eval Operation = lower(Operation)", "Operation"),
-        ("eval k = lower(Operation), Operation = \"send\"", "k"),
-        ("eval Operation = \"send\", k = lower(Operation)", "k"),
+    // (the steps before the join, the join fields, what a subsearch key that some of the
+    // main rows hold is made of)
+    let mains: &[(&str, &str, &str)] = &[
+        ("eval k = lower(Operation)", "k", "lower(Operation)"),
+        ("eval k = Operation", "k", "Operation"),
+        ("eval k = upper(Operation)", "k", "upper(Operation)"),
+        (
+            "eval k = lower(lower('Item.Subject'))",
+            "k",
+            "lower('Item.Subject')",
+        ),
+        (
+            "eval Operation = lower(Operation)",
+            "Operation",
+            "lower(Operation)",
+        ),
+        (
+            "eval k = lower(Operation), Operation = \"send\"",
+            "k",
+            "lower(Operation)",
+        ),
+        (
+            "eval Operation = \"send\", k = lower(Operation)",
+            "k",
+            "lower(Operation)",
+        ),
+        (
+            "eval k = lower(Operation) | replace \"send\" WITH \"harddelete\" IN k",
+            "k",
+            "lower(Operation)",
+        ),
         (
             "where isnotnull(Operation) | eval k = lower(id) | bin n span=10",
             "k",
+            "lower(id)",
         ),
-        ("bin n span=10", "n"),
-        ("rename Operation as k", "k"),
-        ("search Name=alpha", "Operation"),
-        ("eval k = lower('tags{}')", "k"),
-        ("eval k = lower(p)", "k"),
-        ("eval k = p", "k"),
-        ("search *", "n"),
-        ("eval k = lower(Operation), m = lower(Name)", "k, m"),
-        ("head 300 | eval k = lower(Operation)", "k"),
-        ("eval k = lower(id)", "k"),
+        ("bin n span=10", "n", "n"),
+        ("rename Operation as k", "k", "Operation"),
+        ("search Name=alpha", "Operation", "Operation"),
+        ("eval k = lower('tags{}')", "k", "lower('tags{}')"),
+        ("eval k = lower(p)", "k", "lower(p)"),
+        ("eval k = p", "k", "p"),
+        ("search *", "n", "n"),
+        (
+            "eval k = lower(Operation), m = lower(Name)",
+            "k, m",
+            "lower(Operation)",
+        ),
+        (
+            "head 300 | eval k = lower(Operation)",
+            "k",
+            "lower(Operation)",
+        ),
+        ("eval k = lower(id)", "k", "lower(id)"),
     ];
     // What a subsearch row's key field is made of.
     let subs = [
@@ -656,42 +692,51 @@ fn join_keys_never_change_results() {
         "lower('Item.Subject')",
         "lower(id)",
         "lower(p)",
+        "p",
         "n",
         "upper(Operation)",
         "\"<ab1@x.com>\"",
+        "\"send\"",
     ];
+    // Which events a subsearch keeps.
+    let filters = ["*", "Operation=send*", "Name=alpha", "n>100", "p=a*"];
     let mut queries = Vec::new();
-    for (i, (steps, fields)) in mains.iter().enumerate() {
-        for round in 0..4 {
-            let k = i * 4 + round;
+    for (i, (steps, fields, matching)) in mains.iter().enumerate() {
+        for round in 0..6 {
+            let k = i * 6 + round;
             let names: Vec<&str> = fields.split(", ").collect();
-            let sub = match k % 3 {
+            let filter = rng.pick(&filters);
+            let sub = if k % 3 < 2 {
                 // one row per key
-                0 | 1 => {
-                    let evals: Vec<String> = names
-                        .iter()
-                        .map(|f| format!("{f} = {}", rng.pick(&subs)))
-                        .collect();
-                    format!(
-                        "search n>1 | eval {} | stats count as c by {}",
-                        evals.join(", "),
-                        names.join(", ")
-                    )
-                }
+                let evals: Vec<String> = names
+                    .iter()
+                    .map(|f| match (f, rng.next() % 3) {
+                        (&"m", _) => "m = lower(Name)".to_string(),
+                        (_, 0) => format!("{f} = {}", rng.pick(&subs)),
+                        _ => format!("{f} = {matching}"),
+                    })
+                    .collect();
+                format!(
+                    "search {filter} | eval {} | stats count as c by {}",
+                    evals.join(", "),
+                    names.join(", ")
+                )
+            } else {
                 // multivalue keys
-                _ => {
-                    let of = rng.pick(&["lower(id)", "lower(Operation)", "lower('tags{}')"]);
-                    let evals: Vec<String> = names.iter().map(|f| format!("{f} = {of}")).collect();
-                    let values: Vec<String> = names
-                        .iter()
-                        .map(|f| format!("values({f}) as {f}"))
-                        .collect();
-                    format!(
-                        "search * | eval {} | stats {} by Name",
-                        evals.join(", "),
-                        values.join(", ")
-                    )
-                }
+                let of = match rng.next() % 3 {
+                    0 => rng.pick(&["lower(id)", "lower(Operation)", "lower('tags{}')", "p"]),
+                    _ => matching,
+                };
+                let evals: Vec<String> = names.iter().map(|f| format!("{f} = {of}")).collect();
+                let values: Vec<String> = names
+                    .iter()
+                    .map(|f| format!("values({f}) as {f}"))
+                    .collect();
+                format!(
+                    "search {filter} | eval {} | stats {} by Name",
+                    evals.join(", "),
+                    values.join(", ")
+                )
             };
             let kind = if k % 7 == 3 { "type=left " } else { "" };
             let max = if k % 2 == 0 { " max=0" } else { "" };
@@ -707,8 +752,26 @@ fn join_keys_never_change_results() {
     }
     let (nonempty, _) = assert_same_rows(&data, &queries);
     assert!(
-        nonempty > 30,
+        nonempty > 40,
         "too few joins found anything ({nonempty}): the test would be weak"
+    );
+    // The main searches are `search *`: a line is skipped only for a join's keys.
+    let macros = MacroSet::new();
+    let skipping = queries
+        .iter()
+        .filter(|q| {
+            let plan = tripline::rule::compile(q, &macros).unwrap().plan;
+            let ctx = exec_ctx(&data, true);
+            run(&plan, &ctx).unwrap();
+            ctx.read_stats
+                .borrow()
+                .as_ref()
+                .is_some_and(|s| s.skipped > 0)
+        })
+        .count();
+    assert!(
+        skipping > 20,
+        "too few joins ruled lines out ({skipping}): the test would be weak"
     );
 }
 
@@ -718,7 +781,9 @@ fn join_keys_never_change_results() {
 /// those texts in any ASCII case: line 3 (`<C3@X.COM>`) does, and line 4 spells its id with
 /// `\u` escapes, so it is parsed whatever it holds; lines 1, 2 and 5 are skipped. With `upper`
 /// the keys' texts say nothing of the line (a non-ASCII letter may upper-case to ASCII ones),
-/// and with `type=left` every line makes a row: all five are parsed. The rows are the same.
+/// and with `type=left` every line makes a row: all five are parsed. Nor does a `sourcetype`
+/// the input gives (`tst:events`, in no line) say anything of a line: a join on it parses all
+/// five, and every line makes a row. The rows are the same as without the prefilter.
 #[test]
 fn join_keys_rule_out_lines_before_parsing() {
     let dir = tempfile::tempdir().unwrap();
@@ -730,7 +795,17 @@ fn join_keys_rule_out_lines_before_parsing() {
         r#"{"n":4,"id":"<\u0064\u0034@x.com>"}"#,
         r#"{"n":5,"id":"<e5@x.com>"}"#,
     ];
-    let data = dataset(&path, &lines);
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    let data = Dataset::new(
+        vec![Input {
+            path: InputPath::File(path.clone()),
+            meta: Meta {
+                sourcetype: Some("tst:events".to_string()),
+                ..Meta::default()
+            },
+        }],
+        ReadConfig::default(),
+    );
     let macros = MacroSet::new();
     let parsed = |q: &str| {
         let plan = tripline::rule::compile(q, &macros).unwrap().plan;
@@ -761,4 +836,22 @@ fn join_keys_rule_out_lines_before_parsing() {
         )),
         ((1..=5).map(|n| n.to_string()).collect(), 5, 0)
     );
+    assert_eq!(
+        parsed(
+            "search * | eval k=lower(sourcetype) | join k [search n=3 | eval k=lower(sourcetype) | table k] | table n"
+        ),
+        ((1..=5).map(|n| n.to_string()).collect(), 5, 0)
+    );
+    let off = exec_ctx(&data, false);
+    for q in [
+        "search * | eval k=lower(id) | join k [search n>2 n<5 | eval k=lower(id) | table k] | table n",
+        "search * | eval k=lower(sourcetype) | join k [search n=3 | eval k=lower(sourcetype) | table k] | table n",
+    ] {
+        let plan = tripline::rule::compile(q, &macros).unwrap().plan;
+        assert_eq!(
+            ns(&run(&plan, &exec_ctx(&data, true)).unwrap()),
+            ns(&run(&plan, &off).unwrap()),
+            "`{q}`"
+        );
+    }
 }

@@ -176,6 +176,9 @@ impl Step for Join {
     fn subplans(&self) -> Vec<&Plan> {
         vec![&self.sub]
     }
+    fn key_fields(&self) -> Option<Vec<String>> {
+        (self.kind == Type::Inner && !self.fields.is_empty()).then(|| self.fields.clone())
+    }
     fn reads(&self) -> crate::plan::Reads {
         // Without named fields the join is on every common field.
         if self.fields.is_empty() {

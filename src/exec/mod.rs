@@ -282,27 +282,17 @@ fn key_clauses(
     steps: &[Box<dyn crate::plan::Step>],
     ops: &[Box<dyn Operator + '_>],
 ) -> Vec<Vec<String>> {
-    use crate::plan::Derived;
-    let Some(j) = steps.iter().position(|s| s.per_record().is_none()) else {
+    let Some((j, sources)) = crate::plan::key_sources(steps) else {
         return Vec::new();
     };
     let Some(keys) = ops.get(j).and_then(|op| op.key_texts()) else {
         return Vec::new();
     };
-    let before = steps.get(..j).unwrap_or_default();
-    keys.into_iter()
-        .filter_map(|(field, texts)| {
-            let source = before.iter().rev().try_fold(field.to_string(), |name, s| {
-                match s.derives(&name) {
-                    Derived::Same => Some(name),
-                    Derived::LowerOf(from) => Some(from),
-                    Derived::Unknown => None,
-                }
-            })?;
-            if !crate::plan::prefilter::in_document(&source) {
-                return None;
-            }
-            crate::plan::prefilter::key_clause(texts)
+    sources
+        .iter()
+        .filter_map(|(field, _)| {
+            let (_, texts) = keys.iter().find(|(f, _)| f == field)?;
+            crate::plan::prefilter::key_clause(texts.iter().copied())
         })
         .collect()
 }
@@ -650,4 +640,88 @@ pub fn run_subsearch(plan: &Plan, ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
         rows.truncate(limit);
     }
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{Derived, Step};
+
+    /// The steps of `search * | <q>`.
+    fn steps(q: &str) -> Vec<Box<dyn Step>> {
+        let text = format!("search * | {q}");
+        let query = crate::syntax::parse_query(&text).unwrap();
+        crate::plan::lower(&query, &text, &crate::plan::Env::default())
+            .unwrap()
+            .steps
+    }
+
+    /// A step that is not a per-record one and yet says every field stays as it was.
+    #[derive(Debug)]
+    struct Holds;
+    impl Step for Holds {
+        fn describe(&self) -> String {
+            "holds".into()
+        }
+        fn derives(&self, _name: &str) -> Derived {
+            Derived::Same
+        }
+    }
+
+    /// A step that passes on only the records whose `k` holds some texts, like a join.
+    #[derive(Debug)]
+    struct Joins;
+    impl Step for Joins {
+        fn describe(&self) -> String {
+            "joins".into()
+        }
+        fn key_fields(&self) -> Option<Vec<String>> {
+            Some(vec!["k".to_string()])
+        }
+    }
+
+    /// An operator that passes records on, with or without keys.
+    struct Op(Option<&'static str>);
+    impl Operator for Op {
+        fn push(&mut self, batch: Vec<Record>, _ctx: &ExecCtx) -> Result<Vec<Record>, Diag> {
+            Ok(batch)
+        }
+        fn key_texts(&self) -> Option<Vec<(&str, Vec<&str>)>> {
+            self.0
+                .map(|field| vec![(field, vec!["<Ab1@x.com>", "Send\n42"])])
+        }
+    }
+
+    /// Worked by hand: only the first step that is not a per-record one may give keys, and
+    /// only for a field that is, through the steps before it, a document field or its lower
+    /// case; then each key gives its longest usable fragment, lower-cased.
+    #[test]
+    fn key_clauses_come_from_the_first_step_that_is_not_per_record() {
+        let ops = |n: usize, keyed: usize| -> Vec<Box<dyn Operator>> {
+            (0..n)
+                .map(|i| Box::new(Op((i == keyed).then_some("k"))) as Box<dyn Operator>)
+                .collect()
+        };
+        let lowered = vec![vec!["<ab1@x.com>".to_string(), "send".to_string()]];
+        let none = Vec::<Vec<String>>::new();
+        let mut s = steps("eval k = lower(id) | where k != \"x\"");
+        s.push(Box::new(Joins));
+        assert_eq!(key_clauses(&s, &ops(3, 2)), lowered);
+        // the operator with keys is not that of the step with key fields
+        assert_eq!(key_clauses(&s, &ops(3, 1)), none);
+        // a step before it that is not per-record, whatever it says of its fields
+        let mut s = vec![Box::new(Holds) as Box<dyn Step>];
+        s.extend(steps("eval k = lower(id)"));
+        s.push(Box::new(Joins));
+        assert_eq!(key_clauses(&s, &ops(3, 2)), none);
+        for q in [
+            "eval k = upper(id)",
+            "eval k = lower(sourcetype)",
+            "rename id as k",
+        ] {
+            let mut s = steps(q);
+            s.push(Box::new(Joins));
+            assert_eq!(key_clauses(&s, &ops(2, 1)), none, "{q}");
+        }
+    }
 }

@@ -111,6 +111,12 @@ pub trait Step: std::fmt::Debug + Send + Sync {
     fn filter(&self) -> Option<Filter<'_>> {
         None
     }
+    /// The fields of a record this step passes on only when they hold the texts of some
+    /// subsearch row (an inner join on named fields; the texts are known once it starts:
+    /// [`Operator::key_texts`]). `None` (the default): no such fields.
+    fn key_fields(&self) -> Option<Vec<String>> {
+        None
+    }
     /// Where the field `name` of each record this per-record step ([`Step::per_record`])
     /// passes on comes from (for an inner join's key prefilter, see `exec::key_clauses`).
     /// Default: [`Derived::Unknown`], which is always correct.
@@ -132,6 +138,35 @@ pub trait Step: std::fmt::Debug + Send + Sync {
             )),
         }
     }
+}
+
+/// The first of `steps` that is not a per-record one, when it has key fields
+/// ([`Step::key_fields`]): its index, and each key field that is, through the per-record steps
+/// before it ([`Step::derives`]), an event's document field or its lower case, with that
+/// document field (`InternetMessageId` from `MessageId` after `eval InternetMessageId =
+/// lower(MessageId)`). Such a field's text is in the event's line, in any ASCII case, so a
+/// line that holds none of the texts the key field may hold makes no result: see
+/// `exec::key_clauses`. (Only the first such step: the per-record steps before it make
+/// nothing of an event but the record it gets.)
+pub fn key_sources(steps: &[Box<dyn Step>]) -> Option<(usize, Vec<(String, String)>)> {
+    let j = steps.iter().position(|s| s.per_record().is_none())?;
+    let fields = steps.get(j)?.key_fields()?;
+    let before = steps.get(..j).unwrap_or_default();
+    let sources =
+        fields
+            .into_iter()
+            .filter_map(|field| {
+                let source = before.iter().rev().try_fold(field.clone(), |name, s| {
+                    match s.derives(&name) {
+                        Derived::Same => Some(name),
+                        Derived::LowerOf(from) => Some(from),
+                        Derived::Unknown => None,
+                    }
+                })?;
+                prefilter::in_document(&source).then_some((field, source))
+            })
+            .collect();
+    Some((j, sources))
 }
 
 /// Where a field of the records a per-record step passes on comes from ([`Step::derives`]).
@@ -393,6 +428,18 @@ impl Plan {
                 clauses.join(" and ")
             ));
         }
+        if let Some((_, sources)) = key_sources(&self.steps) {
+            for (field, source) in sources {
+                let from = if field == source {
+                    String::new()
+                } else {
+                    format!(" (from `{source}`)")
+                };
+                out.push_str(&format!(
+                    "join keys: once the join's subsearch has run, a line is parsed only if it also contains one of the texts its rows give `{field}`{from} (ASCII case ignored)\n"
+                ));
+            }
+        }
         match self.reads_with(pred) {
             Some(mut fields) => {
                 fields.sort();
@@ -498,6 +545,56 @@ mod tests {
         assert_eq!(kept, ["0", "2", "4"]);
         let err = Bare.start(&ctx).err().unwrap();
         assert_eq!(err.code, "tripline::internal::no_operator");
+    }
+
+    /// Worked by hand: where a field of a step's records comes from, as an inner join's key
+    /// prefilter asks it. An `eval` that does not write the field leaves it as it was; one
+    /// whose last assignment to it is a copy or a lower case (however nested) of a field
+    /// derives it from that field as it was before the `eval`, unless an earlier assignment
+    /// of the same `eval` wrote that field; `upper`, any other expression, or an assignment to
+    /// a name known only at run time say nothing. `bin` changes its own field only; `where`
+    /// and `search` only drop records; every other step says nothing.
+    #[test]
+    fn steps_say_where_a_field_comes_from() {
+        let step = |q: &str| plan(&format!("search a=1 | {q}")).steps.remove(0);
+        let of = |from: &str| Derived::LowerOf(from.to_string());
+        let cases = [
+            ("eval k = lower(Operation)", "k", of("Operation")),
+            (
+                "eval k = lower(lower('Item.Subject'))",
+                "k",
+                of("Item.Subject"),
+            ),
+            ("eval k = Operation", "k", of("Operation")),
+            ("eval k = upper(Operation)", "k", Derived::Unknown),
+            ("eval k = lower(Operation) . \"x\"", "k", Derived::Unknown),
+            ("eval k = lower(Operation), m = 1", "m", Derived::Unknown),
+            ("eval k = lower(Operation), m = 1", "other", Derived::Same),
+            ("eval k = 1, k = lower(Operation)", "k", of("Operation")),
+            (
+                "eval k = lower(Operation), Operation = \"x\"",
+                "k",
+                of("Operation"),
+            ),
+            (
+                "eval Operation = \"x\", k = lower(Operation)",
+                "k",
+                Derived::Unknown,
+            ),
+            ("eval k = lower(k)", "k", of("k")),
+            ("eval {f} = 1", "k", Derived::Unknown),
+            ("bin n span=10", "n", Derived::Unknown),
+            ("bin n span=10", "k", Derived::Same),
+            ("bin n span=10 as m", "n", Derived::Same),
+            ("where k > 1", "k", Derived::Same),
+            ("search k=1", "k", Derived::Same),
+            ("rename Operation as k", "k", Derived::Unknown),
+            ("rename Operation as k", "other", Derived::Unknown),
+            ("fields k", "k", Derived::Unknown),
+        ];
+        for (q, field, want) in cases {
+            assert_eq!(step(q).derives(field), want, "`{q}`, field {field}");
+        }
     }
 
     /// Worked by hand: each `eval` assignment and each `bin` writes one field into a record,

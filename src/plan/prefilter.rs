@@ -787,6 +787,59 @@ mod tests {
         Prefilter::from_pred(&crate::plan::search::tests::pred(q))
     }
 
+    /// Worked by hand: each key gives its longest fragment of at least three plain bytes,
+    /// lower-cased, cut at newlines (a multivalue's values), at `/`, `"` and `\` (which JSON
+    /// may escape) and at non-ASCII letters; a key with no such fragment — a number, which
+    /// JSON may write another way, or a short text — or no key at all, or too many, gives no
+    /// clause.
+    #[test]
+    fn key_clauses_hold_a_usable_fragment_of_each_key() {
+        let clause = |keys: &[&str]| key_clause(keys.iter().copied());
+        let owned = |v: &[&str]| Some(v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(
+            clause(&["send", "<Ab1@X.com>"]),
+            owned(&["<ab1@x.com>", "send"])
+        );
+        assert_eq!(clause(&["Send", "send", "SEND"]), owned(&["send"]));
+        assert_eq!(clause(&["a\nbcd"]), owned(&["bcd"]));
+        assert_eq!(clause(&["1.50\nHardDelete"]), owned(&["harddelete"]));
+        assert_eq!(clause(&["a/bcde\"fg\\hi"]), owned(&["bcde"]));
+        assert_eq!(clause(&["Straße-mail"]), owned(&["e-mail"]));
+        assert_eq!(clause(&["send", "42"]), None);
+        assert_eq!(clause(&["send", "ab"]), None);
+        assert_eq!(clause(&["send", "a/b"]), None);
+        assert_eq!(clause(&[]), None);
+        let many: Vec<String> = (0..=KEY_LITERALS_MAX).map(|i| format!("key{i}")).collect();
+        assert_eq!(key_clause(many.iter().map(String::as_str)), None);
+        let enough = many.get(..KEY_LITERALS_MAX).unwrap_or_default();
+        assert_eq!(
+            key_clause(enough.iter().map(String::as_str)).map(|c| c.len()),
+            Some(KEY_LITERALS_MAX)
+        );
+    }
+
+    /// A clause of more literals than are searched one by one is met, like one of few, by a
+    /// line holding any of them in any ASCII case, and only by such a line.
+    #[test]
+    fn many_literal_clauses_are_met_like_few_literal_ones() {
+        let keys: Vec<String> = (0..20).map(|i| format!("<id{i:02}@x.com>")).collect();
+        let many = Prefilter::default().with_clauses(vec![keys.clone()]);
+        assert!(matches!(many.finders.first(), Some(ClauseFinder::Many(_))));
+        let few =
+            Prefilter::default().with_clauses(vec![keys.get(..8).unwrap_or_default().to_vec()]);
+        assert!(matches!(few.finders.first(), Some(ClauseFinder::Each(_))));
+        let mut scratch = Vec::new();
+        for (line, in_many, in_few) in [
+            (&br#"{"id":"<ID07@X.COM>"}"#[..], true, true),
+            (br#"{"id":"<id19@x.com>"}"#, true, false),
+            (br#"{"id":"<id20@x.com>"}"#, false, false),
+            (br#"{"id":"<id1@x.com>"}"#, false, false),
+        ] {
+            assert_eq!(many.may_match(line, &mut scratch), in_many);
+            assert_eq!(few.may_match(line, &mut scratch), in_few);
+        }
+    }
+
     /// Worked by hand from `common`: in `searchexported` the three bytes starting at `x`
     /// (x 4 + p 11 + o 23 = 38) are the rarest, but a piece keeps eight bytes, so the latest
     /// start is `e` (26 + 4 + 11 = 41, against 48 for `hex` and more for the others).
