@@ -1,5 +1,6 @@
 //! Whole-rule execution: the first line is an SPL query (compiled with no macros), the rest
-//! is NDJSON events; results are discarded. A query that does not compile is skipped.
+//! is NDJSON events. The query runs with the prefilter and without it (every line parsed):
+//! when both succeed, their rows must be the same. A query that does not compile is skipped.
 //!
 //! The events are written to a per-process file under /dev/shm (the reader reads files).
 #![no_main]
@@ -50,6 +51,17 @@ fuzz_target!(|data: &[u8]| {
         now: 1_700_000_000.0,
         ..EvalCtx::default()
     };
-    let ctx = ExecCtx::new(&ds, eval);
-    let _ = run(&compiled.plan, &ctx);
+    let ctx = ExecCtx::new(&ds, eval.clone());
+    let on = run(&compiled.plan, &ctx);
+    // The prefilter (literals of the search, an inner join's keys) never changes the rows:
+    // without it every line is parsed.
+    let mut all = ExecCtx::new(&ds, eval);
+    all.prefilter = false;
+    let off = run(&compiled.plan, &all);
+    if let (Ok(on), Ok(off)) = (on, off) {
+        let show = |rows: &[tripline::record::Record]| -> Vec<String> {
+            rows.iter().map(|r| format!("{:?}", r.visible())).collect()
+        };
+        assert_eq!(show(&on), show(&off), "the prefilter changed the rows of `{query}`");
+    }
 });
