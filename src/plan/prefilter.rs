@@ -116,6 +116,9 @@ pub fn key_clause<'t>(texts: impl IntoIterator<Item = &'t str>) -> Option<Vec<St
             .split(refused)
             .filter(|p| usable(p))
             .max_by_key(|p| p.len())?;
+        // Any part of the fragment is in the line too: a long one is cut, so that the
+        // automata stay small (it is ASCII: any byte is a boundary).
+        let piece = piece.get(..KEY_LITERAL_BYTES).unwrap_or(piece);
         clause.push(piece.to_ascii_lowercase());
     }
     clause.sort_unstable();
@@ -123,9 +126,13 @@ pub fn key_clause<'t>(texts: impl IntoIterator<Item = &'t str>) -> Option<Vec<St
     (!clause.is_empty() && clause.len() <= KEY_LITERALS_MAX).then_some(clause)
 }
 
-/// Most literals of a [`key_clause`]: each is a pattern of one automaton (and of a second, the
-/// chunk search's), built before the data is read.
+/// Most literals of a [`key_clause`]: each is a pattern of one automaton (which the chunk
+/// search uses too), built before the data is read.
 pub const KEY_LITERALS_MAX: usize = 4096;
+
+/// Longest literal of a [`key_clause`] (the start of a longer fragment): with
+/// [`KEY_LITERALS_MAX`], at most 512 KiB of patterns, whatever the subsearch's texts.
+const KEY_LITERAL_BYTES: usize = 128;
 
 /// Is a field of this name read from the event's document (its value is in the raw text), not
 /// given by the input or computed (`sourcetype`, `_time`…)?
@@ -806,9 +813,9 @@ mod tests {
 
     /// Worked by hand: each key gives its longest fragment of at least three plain bytes,
     /// lower-cased, cut at newlines (a multivalue's values), at `/`, `"` and `\` (which JSON
-    /// may escape) and at non-ASCII letters; a key with no such fragment — a number, which
-    /// JSON may write another way, or a short text — or no key at all, or too many, gives no
-    /// clause.
+    /// may escape) and at non-ASCII letters, and its first 128 bytes when it is longer; a key
+    /// with no such fragment — a number, which JSON may write another way, or a short text —
+    /// or no key at all, or too many, gives no clause.
     #[test]
     fn key_clauses_hold_a_usable_fragment_of_each_key() {
         let clause = |keys: &[&str]| key_clause(keys.iter().copied());
@@ -822,6 +829,8 @@ mod tests {
         assert_eq!(clause(&["1.50\nHardDelete"]), owned(&["harddelete"]));
         assert_eq!(clause(&["a/bcde\"fg\\hi"]), owned(&["bcde"]));
         assert_eq!(clause(&["Straße-mail"]), owned(&["e-mail"]));
+        let long = format!("{}/{}", "a".repeat(50), "B".repeat(300));
+        assert_eq!(clause(&[long.as_str()]), Some(vec!["b".repeat(128)]));
         assert_eq!(clause(&["send", "42"]), None);
         assert_eq!(clause(&["send", "ab"]), None);
         assert_eq!(clause(&["send", "a/b"]), None);
