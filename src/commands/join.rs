@@ -261,6 +261,19 @@ fn key(refs: &[FieldRef], r: &Record, out: &mut Vec<u8>) -> bool {
     true
 }
 
+/// The texts of a key [`key`] made, one per field, in order (`None`: not such a key).
+fn key_parts(mut k: &[u8]) -> Option<Vec<&str>> {
+    let mut parts = Vec::new();
+    while !k.is_empty() {
+        let (len, rest) = k.split_first_chunk::<8>()?;
+        let (text, rest) =
+            rest.split_at_checked(usize::try_from(u64::from_le_bytes(*len)).ok()?)?;
+        parts.push(std::str::from_utf8(text).ok()?);
+        k = rest;
+    }
+    Some(parts)
+}
+
 struct JoinOp<'a> {
     spec: &'a Join,
     refs: Vec<FieldRef>,
@@ -318,13 +331,12 @@ impl Operator for JoinOp<'_> {
         let mut out: Vec<(&str, Vec<&str>)> =
             (self.refs.iter()).map(|f| (f.name(), Vec::new())).collect();
         for k in self.index.keys() {
-            let mut rest = k.as_slice();
-            for (_, texts) in &mut out {
-                let (len, tail) = rest.split_first_chunk::<8>()?;
-                let (text, tail) =
-                    tail.split_at_checked(usize::try_from(u64::from_le_bytes(*len)).ok()?)?;
-                texts.push(std::str::from_utf8(text).ok()?);
-                rest = tail;
+            let parts = key_parts(k)?;
+            if parts.len() != out.len() {
+                return None;
+            }
+            for ((_, texts), part) in out.iter_mut().zip(parts) {
+                texts.push(part);
             }
         }
         for (_, texts) in &mut out {

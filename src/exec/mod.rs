@@ -269,15 +269,10 @@ fn finish_all(
 }
 
 /// Clauses of literals that an event's line must meet for a scan plan to make anything of the
-/// event, besides its predicate's: when the plan's first step that is not a per-record one is
-/// an inner join on named fields ([`Operator::key_texts`]; its subsearch has run when the
-/// operators start, before the data is read), an event whose join field holds none of the
-/// subsearch's texts is dropped there, and the per-record steps before it make nothing else
-/// of it. A join field that is, through those steps, an event's document field or its lower
-/// case ([`crate::plan::Step::derives`]: `eval user = lower(SenderAddress)`) has its text in
-/// the line, in any ASCII case: the line must hold one of the keys' texts
-/// ([`crate::plan::prefilter::key_clause`]). The send/hard-delete join's main search parses
-/// the message-trace events whose message id is one of the subsearch's, not all of them.
+/// event, besides its predicate's: for each key field [`crate::plan::key_sources`] finds, one
+/// of the texts its started operator (a join, whose subsearch has run: [`Operator::key_texts`])
+/// gives it ([`crate::plan::prefilter::key_clause`]). The send/hard-delete join's main search
+/// parses the message-trace events whose message id is one of the subsearch's, not all of them.
 fn key_clauses(
     steps: &[Box<dyn crate::plan::Step>],
     ops: &[Box<dyn Operator + '_>],

@@ -108,10 +108,9 @@ pub fn usable(lit: &str) -> bool {
 /// usable fragment (a number, which JSON may write another way; a short text), when there is
 /// no text, or when there are more than [`KEY_LITERALS_MAX`]: the line cannot be ruled out.
 pub fn key_clause<'t>(texts: impl IntoIterator<Item = &'t str>) -> Option<Vec<String>> {
+    let refused = |c: char| !c.is_ascii() || c.is_ascii_control() || matches!(c, '\\' | '"' | '/');
     let mut clause = Vec::new();
     for text in texts {
-        let refused =
-            |c: char| !c.is_ascii() || c.is_ascii_control() || matches!(c, '\\' | '"' | '/');
         let piece = text
             .split(refused)
             .filter(|p| usable(p))
@@ -128,7 +127,7 @@ pub fn key_clause<'t>(texts: impl IntoIterator<Item = &'t str>) -> Option<Vec<St
 
 /// Most literals of a [`key_clause`]: each is a pattern of one automaton (which the chunk
 /// search uses too), built before the data is read.
-pub const KEY_LITERALS_MAX: usize = 4096;
+const KEY_LITERALS_MAX: usize = 4096;
 
 /// Longest literal of a [`key_clause`] (the start of a longer fragment): with
 /// [`KEY_LITERALS_MAX`], at most 512 KiB of patterns, whatever the subsearch's texts.
