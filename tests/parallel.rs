@@ -78,6 +78,9 @@ fn per_record_steps_on_the_parsing_threads_keep_rows_and_order() {
         r#"* | rex field=n "(?<last>\d)$" | where last == "7" | rename last as d | fields n d"#,
         // a thousand groups: their rows are made on all threads, in the groups' order
         "* | eval s = n % 1000 | stats count by s",
+        // a thousand groups, of which the `where` after `stats` keeps those whose largest `n`
+        // (`s + 2000`) is over 2990; the others are freed on the pool's threads
+        "* | eval s = n % 1000 | stats count, max(n) as top by s | where top > 2990",
     ];
     let compiled: Vec<_> = queries
         .iter()
@@ -87,14 +90,15 @@ fn per_record_steps_on_the_parsing_threads_keep_rows_and_order() {
         .iter()
         .map(|c| c.plan.per_record_prefix().len())
         .collect();
-    assert_eq!(prefixes, [3, 3, 0, 2, 4, 1]);
-    let fields: [&[&str]; 6] = [
+    assert_eq!(prefixes, [3, 3, 0, 2, 4, 1, 1]);
+    let fields: [&[&str]; 7] = [
         &["n", "k"],
         &["b", "count"],
         &["n", "k"],
         &["count"],
         &["n", "d"],
         &["s", "count"],
+        &["s", "count", "top"],
     ];
     // The last query: the numbers ending in 7, in line order.
     let sevens: Vec<String> = (0..EVENTS)
@@ -109,6 +113,7 @@ fn per_record_steps_on_the_parsing_threads_keep_rows_and_order() {
         sevens,
         // numbers sort as numbers: 0, 1, … 999; three events each (n, n + 1000, n + 2000)
         (0..1000).map(|s| format!("{s}/3")).collect(),
+        (991..1000).map(|s| format!("{s}/3/{}", s + 2000)).collect(),
     ];
     let plans: Vec<&tripline::plan::Plan> = compiled.iter().map(|c| &c.plan).collect();
     for threads in [1, 2, 3] {
