@@ -168,14 +168,17 @@ pub(crate) fn free_later<T: Send + 'static>(items: Vec<T>) {
     if rayon::current_num_threads() < 2 {
         return;
     }
-    let mut rest = items.into_iter();
-    loop {
-        let piece: Vec<T> = rest.by_ref().take(FREE_PIECE).collect();
-        if piece.is_empty() {
-            break;
+    // One job here; it hands out the pieces (moving the values into them takes time too).
+    rayon::spawn(move || {
+        let mut rest = items.into_iter();
+        loop {
+            let piece: Vec<T> = rest.by_ref().take(FREE_PIECE).collect();
+            if piece.is_empty() {
+                break;
+            }
+            rayon::spawn(move || drop(piece));
         }
-        rayon::spawn(move || drop(piece));
-    }
+    });
 }
 
 /// Values freed by one job of [`free_later`] (a `stats` group of the join's subsearch takes
