@@ -1146,14 +1146,26 @@ impl Operator for StatsOp<'_> {
         // are sorted and made into rows (the send/hard-delete join's subsearch keeps 1,289
         // of 49,110). The others are freed when the pool's threads have nothing else to do
         // (see [`crate::exec::free_later`]).
+        // Each task reuses one probe record, emptied for each group.
         let groups = self.take_groups();
         let eval = &ctx.eval;
         let (kept, dropped): (Vec<Group>, Vec<Group>) = groups
             .into_par_iter()
             .with_min_len(ROWS_PER_TASK)
-            .partition(|g| {
-                let mut probe = Record::from_row(self.fields_of(g, &filter.reads));
-                filter.step.apply(&mut probe, eval)
+            .map_init(
+                || Record::from_row(crate::record::FieldMap::default()),
+                |probe, g| {
+                    probe.event = None;
+                    self.fields_into(&g, &filter.reads, &mut probe.fields);
+                    (filter.step.apply(probe, eval), g)
+                },
+            )
+            .partition_map(|(keep, g)| {
+                if keep {
+                    rayon::iter::Either::Left(g)
+                } else {
+                    rayon::iter::Either::Right(g)
+                }
             });
         crate::exec::free_later(dropped);
         Ok(Some(self.rows_of(kept)))
@@ -1210,9 +1222,10 @@ impl StatsOp<'_> {
 
     /// The fields of a group's row named in `names` (a BY field or an aggregation's output),
     /// with the values [`StatsOp::row`] gives them (inserted in the same order, so that of two
-    /// aggregations of one output name the same one wins); not for wildcard aggregations.
-    fn fields_of(&self, g: &Group, names: &[String]) -> crate::record::FieldMap {
-        let mut row = crate::record::FieldMap::default();
+    /// aggregations of one output name the same one wins), into `row`, emptied first; not for
+    /// wildcard aggregations.
+    fn fields_into(&self, g: &Group, names: &[String], row: &mut crate::record::FieldMap) {
+        row.clear();
         let named = |name: &str| names.iter().any(|n| n == name);
         for (f, (text, kept)) in self.spec.by.iter().zip(&g.key) {
             if named(f.name()) {
@@ -1224,7 +1237,6 @@ impl StatsOp<'_> {
                 row.insert(spec.out.as_str().into(), state.result(spec.func));
             }
         }
-        row
     }
 
     /// The result row of a group: its BY fields, then one field per aggregation.
