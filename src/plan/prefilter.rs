@@ -89,30 +89,31 @@ const META: &[&str] = &[
     "linecount",
 ];
 
-/// Can this literal be searched for in raw JSON text? (ASCII, no character JSON may escape,
-/// at least 3 bytes, not a number.)
+/// Is `c` written as it is in any JSON string? (ASCII, and not a character JSON may escape:
+/// a control character, `\`, `"` or `/`.)
+fn plain(c: char) -> bool {
+    c.is_ascii() && !c.is_ascii_control() && !matches!(c, '\\' | '"' | '/')
+}
+
+/// Can this literal be searched for in raw JSON text? (Only [`plain`] characters, at least 3
+/// bytes, not a number.)
 pub fn usable(lit: &str) -> bool {
-    lit.len() >= 3
-        && lit
-            .bytes()
-            .all(|b| b.is_ascii() && !b.is_ascii_control() && b != b'\\' && b != b'"' && b != b'/')
-        && crate::value::parse_number(lit).is_none()
+    lit.len() >= 3 && lit.chars().all(plain) && crate::value::parse_number(lit).is_none()
 }
 
 /// The clause of literals a line must meet to hold a field whose text, lower-cased or as it
 /// is, is one of `texts` (an inner join's keys: see `exec::key_clauses`): for each text, its
 /// longest [`usable`] fragment, lower-cased. A text is cut at newlines (a multivalue key is its
-/// values joined by one, each of them in the line) and at each character `usable` refuses:
+/// values joined by one, each of them in the line) and at each character that is not [`plain`]:
 /// what lies between them stands in the line as it is (a JSON string escapes only those, and a
 /// `\u` escape makes the line always parsed, see [`must_parse`]). `None` when a text has no
 /// usable fragment (a number, which JSON may write another way; a short text), when there is
 /// no text, or when there are more than [`KEY_LITERALS_MAX`]: the line cannot be ruled out.
 pub fn key_clause<'t>(texts: impl IntoIterator<Item = &'t str>) -> Option<Vec<String>> {
-    let refused = |c: char| !c.is_ascii() || c.is_ascii_control() || matches!(c, '\\' | '"' | '/');
     let mut clause = Vec::new();
     for text in texts {
         let piece = text
-            .split(refused)
+            .split(|c: char| !plain(c))
             .filter(|p| usable(p))
             .max_by_key(|p| p.len())?;
         // Any part of the fragment is in the line too: a long one is cut, so that the
@@ -686,7 +687,8 @@ impl LiteralSet {
         // folded: 16 ms whole, all starting with `<`; 220 ms for their twelve bytes after it).
         // A clause's own automaton (for its whole literals) serves when the literals are
         // exactly that clause's: building one for 1,820 message ids takes about 10 ms.
-        if pats.len() > PIECES_MAX {
+        let whole = pats.len() > PIECES_MAX;
+        if whole {
             let same = prefilters.iter().zip(chosen).find_map(|(p, &i)| {
                 let mut lits: Vec<&str> = p.clauses.get(i)?.iter().map(String::as_str).collect();
                 lits.sort_unstable();
@@ -704,14 +706,10 @@ impl LiteralSet {
                 };
             }
         }
-        let piece = |p: &str| -> Vec<u8> {
-            if pats.len() > PIECES_MAX {
-                fold(p)
-            } else {
-                fold(rare_piece(p))
-            }
-        };
-        let mut keys: Vec<Vec<u8>> = pats.iter().map(|p| piece(p)).collect();
+        let mut keys: Vec<Vec<u8>> = pats
+            .iter()
+            .map(|p| fold(if whole { p } else { rare_piece(p) }))
+            .collect();
         keys.sort_unstable();
         keys.dedup();
         let ac = aho_corasick::AhoCorasick::builder()
