@@ -1155,7 +1155,6 @@ impl Operator for StatsOp<'_> {
             .map_init(
                 || Record::from_row(crate::record::FieldMap::default()),
                 |probe, g| {
-                    probe.event = None;
                     self.fields_into(&g, &filter.reads, &mut probe.fields);
                     (filter.step.apply(probe, eval), g)
                 },
